@@ -1,0 +1,65 @@
+//! Hardware traits for the irqkit drivers.
+//!
+//! Every irqkit driver is generic over the small traits of this crate, so the same driver code
+//! runs on real x86 hardware, on an MMIO register window, and on the host against the simulated
+//! bus of `irqkit-hal-mock`.
+//!
+//! | need | what to use |
+//! |------|-------------|
+//! | byte / word / dword registers, `rep ins` / `rep outs` | [`PortIo`] |
+//! | x86 `in` / `out` instructions | [`x86::X86PortIo`] (feature `x86`) |
+//! | a device's registers mapped into memory | [`mmio::MmioPorts`] |
+//! | PCI configuration space over ports 0xCF8 / 0xCFC | [`pci::PciConfig`] |
+//! | delays | [`DelayNs`] from embedded-hal 1.0 |
+//! | bounded waits ("poll the status register for at most 10 ms") | [`timeout::poll_until`] |
+//! | masking interrupts | the re-exported [`critical_section`] crate |
+//!
+//! # For driver authors
+//!
+//! Take a `P: PortIo` (and a `D: DelayNs` where the protocol has timing) by value. Callers can
+//! pass `&mut bus` thanks to the forwarding implementations, so tests keep their mock. Driver
+//! crates stay `#![forbid(unsafe_code)]`: the unsafety of touching hardware is discharged once,
+//! where the kernel constructs the real implementation.
+//!
+//! # For HAL authors
+//!
+//! Implement the six scalar methods of [`PortIo`]; override the string methods when the
+//! hardware has a faster block transfer than a loop (as `rep insw` is on x86).
+//!
+//! # Example
+//!
+//! ```
+//! use irqkit_hal::PortIo;
+//!
+//! /// Reads the i8042 status register of any port-I/O implementation.
+//! fn i8042_status(ports: &mut impl PortIo) -> u8 {
+//!     ports.read8(0x64)
+//! }
+//! # struct Floating;
+//! # impl PortIo for Floating {
+//! #     fn read8(&mut self, _: u16) -> u8 { 0xFF }
+//! #     fn write8(&mut self, _: u16, _: u8) {}
+//! #     fn read16(&mut self, _: u16) -> u16 { 0xFFFF }
+//! #     fn write16(&mut self, _: u16, _: u16) {}
+//! #     fn read32(&mut self, _: u16) -> u32 { !0 }
+//! #     fn write32(&mut self, _: u16, _: u32) {}
+//! # }
+//! assert_eq!(i8042_status(&mut Floating), 0xFF);
+//! ```
+#![no_std]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+#[cfg(test)]
+extern crate std;
+
+pub mod mmio;
+pub mod pci;
+pub mod port;
+pub mod timeout;
+#[cfg(all(feature = "x86", any(target_arch = "x86", target_arch = "x86_64")))]
+pub mod x86;
+
+pub use critical_section;
+pub use embedded_hal::delay::DelayNs;
+pub use port::PortIo;
+pub use timeout::{poll_until, Timeout};

@@ -1,0 +1,1 @@
+//! Simulated hardware for host tests of irqkit drivers.

@@ -1,0 +1,1 @@
+//! Host-side runner for the irqkit QEMU test kernel.
