@@ -1,0 +1,100 @@
+//! Installing what the checks need on a fresh machine: rustup targets and components,
+//! cargo-fuzz, and QEMU.
+
+use std::process::Command;
+
+use crate::steps::{run, Cmd};
+
+/// The no_std targets every library crate must build for.
+pub const NO_STD_TARGETS: &[&str] = &["thumbv7em-none-eabihf", "x86_64-unknown-none"];
+/// Targets needed beyond those: thumbv6m proves the queue needs no read-modify-write atomics.
+pub const EXTRA_TARGETS: &[&str] = &["thumbv6m-none-eabi"];
+
+pub fn have(program: &str, arg: &str) -> bool {
+    Command::new(program)
+        .arg(arg)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn installed_targets(toolchain: &str) -> String {
+    Command::new("rustup")
+        .args([
+            "+".to_string() + toolchain,
+            "target".into(),
+            "list".into(),
+            "--installed".into(),
+        ])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+/// Rust side: targets for stable, rustfmt/clippy, nightly with miri and rust-src.
+pub fn rust(needs_nightly: bool) -> Result<(), String> {
+    if !have("rustup", "--version") {
+        return Err("rustup not found: install rustup to add targets and components".into());
+    }
+    let installed = installed_targets("stable");
+    let missing: Vec<&str> = NO_STD_TARGETS
+        .iter()
+        .chain(EXTRA_TARGETS)
+        .copied()
+        .filter(|t| !installed.lines().any(|l| l.trim() == *t))
+        .collect();
+    if !missing.is_empty() {
+        let mut c = Cmd::new("rustup").args(["target", "add"]);
+        c = c.args(missing);
+        run(&c)?;
+    }
+    run(&Cmd::new("rustup").args(["component", "add", "rustfmt", "clippy"]))?;
+    if needs_nightly {
+        run(&Cmd::new("rustup").args([
+            "toolchain",
+            "install",
+            "nightly",
+            "--profile",
+            "minimal",
+            "--component",
+            "miri,rust-src,llvm-tools",
+        ]))?;
+    }
+    Ok(())
+}
+
+/// cargo-fuzz for the fuzz smoke step.
+pub fn cargo_fuzz() -> Result<(), String> {
+    if have("cargo-fuzz", "--version") {
+        return Ok(());
+    }
+    run(&Cmd::new("cargo").args(["install", "cargo-fuzz", "--locked"]))
+}
+
+/// QEMU: installed with apt-get when missing and we may (root with apt), else a clear message.
+pub fn qemu() -> Result<(), String> {
+    if have("qemu-system-x86_64", "--version") {
+        return Ok(());
+    }
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if !is_root || !have("apt-get", "--version") {
+        return Err(
+            "qemu-system-x86_64 not found: install the Debian/Ubuntu package \
+                    `qemu-system-x86` (apt-get install -y qemu-system-x86), then rerun"
+                .into(),
+        );
+    }
+    run(&Cmd::new("apt-get")
+        .arg("update")
+        .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    run(&Cmd::new("apt-get")
+        .args(["install", "-y", "qemu-system-x86"])
+        .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    if have("qemu-system-x86_64", "--version") {
+        Ok(())
+    } else {
+        Err("apt-get installed qemu-system-x86 but qemu-system-x86_64 is still not runnable".into())
+    }
+}
