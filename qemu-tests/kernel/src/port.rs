@@ -1,0 +1,11 @@
+//! The kernel's one door to the I/O address space.
+
+use irqkit_hal::x86::X86PortIo;
+
+/// A handle to the CPU's I/O ports for the kernel's own device code.
+pub fn ports() -> X86PortIo {
+    // SAFETY: the kernel runs at CPL 0 (PVH entry, no ring switch), so `in`/`out` are allowed;
+    // every caller is this kernel's trusted device code, and sequences on devices shared with
+    // interrupt handlers (serial, PIC) run inside critical sections (IF = 0, single CPU).
+    unsafe { X86PortIo::new() }
+}

@@ -1,0 +1,177 @@
+//! The test cases, one function each, selected by `test=NAME` on the kernel command line.
+//!
+//! To add one: write `fn my_case()` below (return to pass; panic, `assert!` or fault to fail;
+//! print the lines the host checks), then add `TestCase { name: "my_case", .. }` to [`ALL`].
+//! Interrupts are disabled when a case starts; the PIT is programmed and counted on IRQ 0.
+//! Hook another IRQ with [`irq::register`]; print `READY` before the host should inject keys.
+
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use irqkit_hal::{x86::interrupts, PortIo};
+
+use crate::{irq, port::ports, println, timer};
+
+/// A test case the host can select.
+#[derive(Debug)]
+pub struct TestCase {
+    /// The `test=` value.
+    pub name: &'static str,
+    /// One line for the list of known tests.
+    pub about: &'static str,
+    /// Runs the case; returning means success.
+    pub run: fn(),
+}
+
+/// Every test case, in the order `print_known` lists them.
+pub const ALL: &[TestCase] = &[
+    TestCase {
+        name: "smoke",
+        about: "enables interrupts, waits for 10 PIT ticks, prints ticks=N",
+        run: smoke,
+    },
+    TestCase {
+        name: "demo",
+        about: "like smoke, with a friendlier banner (cargo xtask demo)",
+        run: demo,
+    },
+    TestCase {
+        name: "panic",
+        about: "panics with a known message (must be reported as a failure)",
+        run: panic,
+    },
+    TestCase {
+        name: "fault",
+        about: "executes ud2 (invalid opcode exception, must be reported as a failure)",
+        run: fault,
+    },
+    TestCase {
+        name: "page_fault",
+        about: "reads unmapped memory (page fault exception, failure)",
+        run: page_fault,
+    },
+    TestCase {
+        name: "hang",
+        about: "cli; hlt forever (the host's deadline must end it)",
+        run: hang,
+    },
+    TestCase {
+        name: "echo_keys",
+        about: "prints key=XX for each byte from port 0x60 on IRQ 1; ends after Escape's release",
+        run: echo_keys,
+    },
+];
+
+/// The test case called `name`.
+pub fn find(name: &str) -> Option<&'static TestCase> {
+    ALL.iter().find(|test| test.name == name)
+}
+
+/// Lists the test cases on serial (after an unknown or missing `test=`).
+pub fn print_known() {
+    println!("known tests:");
+    for test in ALL {
+        println!("  {:<12} {}", test.name, test.about);
+    }
+}
+
+/// How many ticks `smoke` waits for.
+const SMOKE_TICKS: u64 = 10;
+
+fn smoke() {
+    println!(
+        "smoke: PIT at {} Hz, waiting for {SMOKE_TICKS} ticks",
+        timer::TICK_HZ
+    );
+    timer::wait_ticks(SMOKE_TICKS);
+    let ticks = timer::ticks();
+    println!("ticks={ticks}");
+    println!(
+        "unhandled_irqs={} spurious_irqs={}",
+        (0..16).map(irq::unhandled_count).sum::<u32>(),
+        irq::spurious_count()
+    );
+    assert!(ticks >= SMOKE_TICKS, "only {ticks} ticks counted");
+}
+
+fn demo() {
+    println!("Hello from the irqkit demo kernel!");
+    println!("This x86_64 kernel booted through QEMU's PVH entry, remapped the 8259 PICs");
+    println!(
+        "and programs the PIT at {} Hz; counting ticks with sti; hlt:",
+        timer::TICK_HZ
+    );
+    for _ in 0..5 {
+        timer::wait_ticks(u64::from(timer::TICK_HZ) / 10);
+        println!("  tick {}", timer::ticks());
+    }
+    println!("ticks={}", timer::ticks());
+}
+
+/// The message the host's panic test expects.
+const PANIC_MESSAGE: &str = "deliberate panic from the panic test case";
+
+fn panic() {
+    panic!("{PANIC_MESSAGE}");
+}
+
+fn fault() {
+    println!("fault: executing ud2");
+    // SAFETY: `ud2` raises #UD, whose handler reports it and ends the run; it never returns.
+    unsafe { core::arch::asm!("ud2", options(nomem, nostack)) };
+}
+
+/// An address the boot stub's 1 GiB identity map does not cover.
+const UNMAPPED_ADDRESS: usize = 0x4000_0000 + 0x1234_5000;
+
+fn page_fault() {
+    println!("page_fault: reading {UNMAPPED_ADDRESS:#x}");
+    // SAFETY: the address is not mapped, so the read raises #PF, whose handler reports it and
+    // ends the run: no value is ever produced from the unmapped address.
+    let value = unsafe { (UNMAPPED_ADDRESS as *const u64).read_volatile() };
+    println!("page_fault: read {value:#x} without a fault");
+}
+
+fn hang() {
+    println!("hang: cli; hlt forever");
+    loop {
+        interrupts::disable();
+        interrupts::halt();
+    }
+}
+
+const I8042_DATA: u16 = 0x60;
+const I8042_STATUS: u16 = 0x64;
+/// Status bit 0: the output buffer holds a byte for the CPU.
+const OUTPUT_FULL: u8 = 1 << 0;
+/// Translated set 1 break code of Escape: the host sends it last.
+const ESCAPE_RELEASE: u8 = 0x81;
+
+static ESCAPE_RELEASED: AtomicBool = AtomicBool::new(false);
+
+fn echo_keys() {
+    // Drop whatever the firmware left in the controller, so the first line is the host's key.
+    let mut io = ports();
+    for _ in 0..32 {
+        if io.read8(I8042_STATUS) & OUTPUT_FULL == 0 {
+            break;
+        }
+        io.read8(I8042_DATA);
+    }
+    irq::register(irq::KEYBOARD, echo_key);
+    println!("READY");
+    timer::idle_until(|| ESCAPE_RELEASED.load(Ordering::Relaxed));
+    irq::unregister(irq::KEYBOARD);
+}
+
+fn echo_key(_irq: u8) {
+    let mut io = ports();
+    // Port 0x60 repeats its last byte when read again: only read what the controller has.
+    if io.read8(I8042_STATUS) & OUTPUT_FULL == 0 {
+        return;
+    }
+    let byte = io.read8(I8042_DATA);
+    println!("key={byte:02x}");
+    if byte == ESCAPE_RELEASE {
+        ESCAPE_RELEASED.store(true, Ordering::Relaxed);
+    }
+}
