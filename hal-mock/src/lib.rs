@@ -14,6 +14,8 @@
 //! | "answer after 2 ms" in a model | [`DeviceCtx::schedule_in`] + [`Device::event`] |
 //! | interrupts | [`DeviceCtx::raise`] / [`DeviceCtx::pulse`] in models, [`IrqLines`] in tests |
 //! | check what the driver did | [`Bus::log`] ([`LogEntry`], [`Access`]) |
+//! | check an exact access sequence | [`ScriptedPorts`] |
+//! | lost / corrupted accesses | wrap a model in [`Faulty`] |
 //!
 //! # For model authors
 //!
@@ -67,14 +69,18 @@
 
 mod bus;
 mod device;
+mod fault;
 mod irq;
 mod log;
+mod script;
 mod sim;
 mod time;
 
 pub use bus::{AttachError, Bus, DeviceHandle, LookupError};
 pub use device::{Device, DeviceAddr, DeviceCtx, DeviceId, Width};
+pub use fault::{Fault, Faulty, Injected, Match};
 pub use irq::{IrqLines, Line, Trigger, DEFAULT_STORM_LIMIT};
 pub use log::{Access, LogEntry, Target};
+pub use script::ScriptedPorts;
 pub use sim::Sim;
 pub use time::{Clock, EventId, SimTime};
