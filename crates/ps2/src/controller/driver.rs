@@ -1,0 +1,676 @@
+//! The blocking i8042 driver: controller initialisation, shutdown, and keyboard commands with
+//! bounded polling waits.
+
+use irqkit_hal::{poll_until, DelayNs, PortIo};
+
+use super::command::{Command, Reply};
+use super::engine::{ByteOutcome, CommandEngine, EngineTiming};
+use super::error::{Error, WaitingFor};
+use super::spec::{
+    Config, ControllerCommand, KeyboardId, LedState, Status, Typematic, DATA_PORT,
+    PORT_TEST_PASSED, SELF_TEST_PASSED, STATUS_COMMAND_PORT,
+};
+use crate::ScancodeSet;
+
+/// Polling limits of the blocking driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    /// Sleep between two reads of the status register, in microseconds.
+    pub poll_interval_us: u32,
+    /// How long to wait for the input buffer to empty or a controller answer, in microseconds.
+    pub buffer_timeout_us: u32,
+    /// How many stale bytes a flush reads before deciding no controller is there.
+    pub flush_limit: u8,
+    /// Keyboard command timeouts and tries, in microseconds.
+    pub keyboard: EngineTiming,
+}
+
+impl Default for Timing {
+    /// Linux's limits: 10000 polls 50 us apart, at most 16 stale bytes, and
+    /// [`EngineTiming::from_tick_hz`] in microseconds.
+    fn default() -> Self {
+        Timing {
+            poll_interval_us: 50,
+            buffer_timeout_us: 10_000 * 50,
+            flush_limit: 16,
+            keyboard: EngineTiming::from_tick_hz(1_000_000),
+        }
+    }
+}
+
+/// How the keyboard's scancodes reach the CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Mode {
+    /// The keyboard sends set 2 and the controller translates it (XLATE): the CPU sees set 1.
+    /// What firmware sets up and what most hobby kernels decode.
+    Translated,
+    /// Translation off: the CPU sees the keyboard's own bytes in the given set.
+    Raw(ScancodeSet),
+}
+
+impl Mode {
+    /// The set the keyboard itself is switched to.
+    pub const fn keyboard_set(self) -> ScancodeSet {
+        match self {
+            Mode::Translated => ScancodeSet::Set2,
+            Mode::Raw(set) => set,
+        }
+    }
+
+    /// The set of the bytes read from port 0x60.
+    pub const fn host_set(self) -> ScancodeSet {
+        match self {
+            Mode::Translated => ScancodeSet::Set1,
+            Mode::Raw(set) => set,
+        }
+    }
+}
+
+/// What [`I8042::init`] should set up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InitOptions {
+    /// Translation and scancode set.
+    pub mode: Mode,
+    /// Leave IRQ 1 enabled at the end (turn off for a purely polled keyboard).
+    pub enable_irq: bool,
+    /// Read the scancode set back after selecting it and fail if it differs.
+    pub verify_set: bool,
+    /// Ask the keyboard for its identity (reported in [`InitReport::keyboard_id`]).
+    pub identify: bool,
+    /// LEDs to set, if any.
+    pub leds: Option<LedState>,
+    /// Typematic rate and delay to set, if any.
+    pub typematic: Option<Typematic>,
+}
+
+impl InitOptions {
+    /// Translated set 1 with IRQ 1 on, set verified, keyboard identified.
+    pub const fn translated() -> Self {
+        InitOptions {
+            mode: Mode::Translated,
+            enable_irq: true,
+            verify_set: true,
+            identify: true,
+            leds: None,
+            typematic: None,
+        }
+    }
+
+    /// Raw `set` (translation off) with IRQ 1 on, set verified, keyboard identified.
+    pub const fn raw(set: ScancodeSet) -> Self {
+        InitOptions {
+            mode: Mode::Raw(set),
+            ..Self::translated()
+        }
+    }
+}
+
+impl Default for InitOptions {
+    fn default() -> Self {
+        Self::translated()
+    }
+}
+
+/// What [`I8042::init`] found and did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InitReport {
+    /// The configuration byte the firmware left, restored by [`I8042::shutdown`].
+    pub saved_config: Config,
+    /// The configuration byte written at the end of initialisation.
+    pub config: Config,
+    /// The controller self-test answer (0x55).
+    pub self_test: u8,
+    /// How many stale bytes were flushed from the output buffer.
+    pub flushed: u8,
+    /// Whether the controller translates set 2 into set 1.
+    pub translation: bool,
+    /// The set the keyboard sends.
+    pub keyboard_set: ScancodeSet,
+    /// The set of the bytes the CPU reads (set 1 when translating).
+    pub host_set: ScancodeSet,
+    /// The keyboard's identity (empty when not asked or an AT keyboard).
+    pub keyboard_id: KeyboardId,
+}
+
+/// Bytes that arrived during a blocking command but were not its answers (keys pressed
+/// meanwhile), kept for the caller's decoder.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StrayBytes {
+    bytes: [u8; 16],
+    len: u8,
+    /// Bytes that did not fit and were dropped.
+    pub dropped: u32,
+}
+
+impl StrayBytes {
+    /// The bytes kept, oldest first.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+
+    fn push(&mut self, byte: u8) {
+        if usize::from(self.len) < self.bytes.len() {
+            self.bytes[usize::from(self.len)] = byte;
+            self.len += 1;
+        } else {
+            self.dropped = self.dropped.saturating_add(1);
+        }
+    }
+}
+
+/// The i8042 keyboard controller and its keyboard, driven by polling with bounded waits.
+///
+/// Use it to initialise the controller and for keyboard commands outside interrupt context.
+/// Once IRQ 1 is live, let the interrupt handler own port 0x60 and send commands through a
+/// [`CommandEngine`] instead: a blocking command masks IRQ 1 (config bit 0) for its duration
+/// because QEMU latches IRQ 1 while the status register is polled, but it cannot stop a
+/// handler that is already running.
+///
+/// # Examples
+///
+/// ```no_run
+/// use irqkit_hal::{DelayNs, PortIo};
+/// use irqkit_ps2::controller::{I8042, InitOptions, LedState};
+///
+/// fn bring_up(ports: impl PortIo, delay: impl DelayNs) -> Result<(), irqkit_ps2::controller::Error> {
+///     let mut kbd = I8042::new(ports, delay);
+///     let report = kbd.init(InitOptions::translated())?;
+///     assert!(report.translation);
+///     kbd.set_leds(LedState::NUM_LOCK)?;
+///     kbd.shutdown()?; // firmware's configuration byte back
+///     Ok(())
+/// }
+/// ```
+#[derive(Debug)]
+pub struct I8042<P, D> {
+    ports: P,
+    delay: D,
+    timing: Timing,
+    /// The configuration byte last written (known after init or `write_config`).
+    config: Option<Config>,
+    saved_config: Option<Config>,
+    translation: bool,
+    stray: StrayBytes,
+}
+
+impl<P: PortIo, D: DelayNs> I8042<P, D> {
+    /// A driver with the [default timing](Timing::default). Touches no port.
+    pub fn new(ports: P, delay: D) -> Self {
+        Self::with_timing(ports, delay, Timing::default())
+    }
+
+    /// A driver with explicit polling limits. Touches no port.
+    pub fn with_timing(ports: P, delay: D, timing: Timing) -> Self {
+        I8042 {
+            ports,
+            delay,
+            timing,
+            config: None,
+            saved_config: None,
+            translation: false,
+            stray: StrayBytes::default(),
+        }
+    }
+
+    /// Gives the port and delay back.
+    pub fn release(self) -> (P, D) {
+        (self.ports, self.delay)
+    }
+
+    /// Whether the controller translates (as last configured by this driver).
+    pub fn translation(&self) -> bool {
+        self.translation
+    }
+
+    /// Bytes that arrived during blocking commands and were not answers.
+    pub fn stray_bytes(&self) -> &StrayBytes {
+        &self.stray
+    }
+
+    /// Empties the [stray bytes](Self::stray_bytes).
+    pub fn clear_stray_bytes(&mut self) {
+        self.stray = StrayBytes::default();
+    }
+
+    /// Initialises controller and keyboard in the robust order: flush and save the
+    /// configuration byte, disable both ports, flush, mask IRQs and translation, controller
+    /// self-test, keyboard port test, enable the port, reset the keyboard and check its
+    /// self-test, select and verify the scancode set, identify, LEDs and typematic, enable
+    /// scanning, and finally write the configuration (translation, IRQ 1).
+    ///
+    /// The configuration byte is saved before the ports are disabled so that
+    /// [`shutdown`](Self::shutdown) restores what the firmware really left (a byte that
+    /// arrives meanwhile is detected by re-reading the byte after disabling).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoController`] when the status register never lets a byte through or the
+    /// output buffer never drains; [`Error::SelfTestFailed`], [`Error::PortTestFailed`];
+    /// [`Error::NoKeyboard`] when the reset is not ACKed; [`Error::BatFailed`];
+    /// [`Error::ScancodeSetMismatch`]; and the command errors of [`command`](Self::command).
+    /// Every wait is bounded by [`Timing`].
+    pub fn init(&mut self, options: InitOptions) -> Result<InitReport, Error> {
+        let no_controller = |e: Error| match e {
+            Error::Timeout { .. } => Error::NoController,
+            other => other,
+        };
+        let mut flushed = self.flush()?;
+        let first = self
+            .controller_query(ControllerCommand::ReadConfig)
+            .map_err(no_controller)?;
+        self.controller_command(ControllerCommand::DisableKeyboard)
+            .map_err(no_controller)?;
+        self.controller_command(ControllerCommand::DisableAux)?;
+        flushed = flushed.saturating_add(self.flush()?);
+        let second = self.controller_query(ControllerCommand::ReadConfig)?;
+        let clocks = Config::KEYBOARD_CLOCK_DISABLED | Config::AUX_CLOCK_DISABLED;
+        let saved_config = if first & !clocks.bits() == second & !clocks.bits() {
+            Config::from_bits_retain(first)
+        } else {
+            // The first answer was a key byte racing the command: the keyboard was live.
+            Config::from_bits_retain(second).difference(Config::KEYBOARD_CLOCK_DISABLED)
+        };
+        self.saved_config = Some(saved_config);
+
+        let testing = Config::from_bits_retain(second)
+            .difference(Config::KEYBOARD_IRQ | Config::AUX_IRQ | Config::TRANSLATE);
+        self.write_config(testing)?;
+        let self_test = self.controller_query(ControllerCommand::SelfTest)?;
+        if self_test != SELF_TEST_PASSED {
+            return Err(Error::SelfTestFailed { got: self_test });
+        }
+        // Some controllers reset their configuration during the self-test.
+        self.write_config(testing)?;
+        let port = self.controller_query(ControllerCommand::TestKeyboardPort)?;
+        if port != PORT_TEST_PASSED {
+            return Err(Error::PortTestFailed { code: port });
+        }
+        let enabled = testing.difference(Config::KEYBOARD_CLOCK_DISABLED);
+        self.write_config(enabled)?;
+        self.controller_command(ControllerCommand::EnableKeyboard)?;
+
+        match self.reset() {
+            Err(Error::Timeout {
+                waiting_for: WaitingFor::Ack,
+                ..
+            }) => return Err(Error::NoKeyboard),
+            other => other?,
+        }
+        let keyboard_set = options.mode.keyboard_set();
+        self.set_scancode_set(keyboard_set)?;
+        if options.verify_set {
+            let reported = self.scancode_set()?;
+            if reported != keyboard_set {
+                return Err(Error::ScancodeSetMismatch {
+                    requested: keyboard_set.number(),
+                    reported: reported.number(),
+                });
+            }
+        }
+        let keyboard_id = if options.identify {
+            self.identify()?
+        } else {
+            KeyboardId::NONE
+        };
+        if let Some(leds) = options.leds {
+            self.set_leds(leds)?;
+        }
+        if let Some(typematic) = options.typematic {
+            self.set_typematic(typematic)?;
+        }
+        self.enable_scanning()?;
+
+        let translation = options.mode == Mode::Translated;
+        let mut config = enabled;
+        config.set(Config::TRANSLATE, translation);
+        config.set(Config::KEYBOARD_IRQ, options.enable_irq);
+        self.write_config(config)?;
+        self.translation = translation;
+        Ok(InitReport {
+            saved_config,
+            config,
+            self_test,
+            flushed,
+            translation,
+            keyboard_set,
+            host_set: options.mode.host_set(),
+            keyboard_id,
+        })
+    }
+
+    /// Writes back the configuration byte saved by [`init`](Self::init) (the firmware's
+    /// IRQ, translation and port settings) and returns it. Does nothing before `init`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Timeout`] when the controller does not accept the bytes.
+    pub fn shutdown(&mut self) -> Result<Option<Config>, Error> {
+        let Some(saved) = self.saved_config else {
+            return Ok(None);
+        };
+        self.write_config(saved)?;
+        self.translation = saved.contains(Config::TRANSLATE);
+        Ok(Some(saved))
+    }
+
+    /// Reads the status register.
+    pub fn status(&mut self) -> Status {
+        Status::from_bits_retain(self.ports.read8(STATUS_COMMAND_PORT))
+    }
+
+    /// Reads a keyboard byte if one is waiting (status OBF), without blocking. Bytes from the
+    /// AUX port are skipped. The polled-mode way to receive scancodes.
+    pub fn try_read(&mut self) -> Option<u8> {
+        let status = self.status();
+        if !status.contains(Status::OUTPUT_FULL) {
+            return None;
+        }
+        let byte = self.ports.read8(DATA_PORT);
+        (!status.contains(Status::AUX_DATA)).then_some(byte)
+    }
+
+    /// Reads the configuration byte.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Timeout`] when the controller does not answer.
+    pub fn read_config(&mut self) -> Result<Config, Error> {
+        self.controller_query(ControllerCommand::ReadConfig)
+            .map(Config::from_bits_retain)
+    }
+
+    /// Writes the configuration byte.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Timeout`] when the controller does not accept the bytes.
+    pub fn write_config(&mut self, config: Config) -> Result<(), Error> {
+        self.controller_command(ControllerCommand::WriteConfig)?;
+        self.write_byte(DATA_PORT, config.bits(), ControllerCommand::WriteConfig.byte())?;
+        self.config = Some(config);
+        Ok(())
+    }
+
+    /// Turns IRQ 1 on or off (configuration bit 0), keeping the rest of the configuration.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Timeout`] when the controller does not answer.
+    pub fn set_keyboard_irq(&mut self, enabled: bool) -> Result<(), Error> {
+        let mut config = match self.config {
+            Some(c) => c,
+            None => self.read_config()?,
+        };
+        config.set(Config::KEYBOARD_IRQ, enabled);
+        self.write_config(config)
+    }
+
+    /// Sends a controller command that has no answer.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Timeout`] waiting for [`WaitingFor::InputBufferEmpty`].
+    pub fn controller_command(&mut self, command: ControllerCommand) -> Result<(), Error> {
+        self.write_byte(STATUS_COMMAND_PORT, command.byte(), command.byte())?;
+        // The controller's own bookkeeping of enable / disable shows in the config byte.
+        if let Some(config) = self.config.as_mut() {
+            match command {
+                ControllerCommand::DisableKeyboard => {
+                    config.insert(Config::KEYBOARD_CLOCK_DISABLED)
+                }
+                ControllerCommand::EnableKeyboard => {
+                    config.remove(Config::KEYBOARD_CLOCK_DISABLED)
+                }
+                ControllerCommand::DisableAux => config.insert(Config::AUX_CLOCK_DISABLED),
+                ControllerCommand::EnableAux => config.remove(Config::AUX_CLOCK_DISABLED),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends a controller command and reads its one-byte answer.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Timeout`] waiting for [`WaitingFor::InputBufferEmpty`] or
+    /// [`WaitingFor::ControllerReply`].
+    pub fn controller_query(&mut self, command: ControllerCommand) -> Result<u8, Error> {
+        self.controller_command(command)?;
+        let (ports, timing) = (&mut self.ports, self.timing);
+        poll_until(
+            &mut self.delay,
+            timing.buffer_timeout_us,
+            timing.poll_interval_us,
+            || {
+                let status = Status::from_bits_retain(ports.read8(STATUS_COMMAND_PORT));
+                status
+                    .contains(Status::OUTPUT_FULL)
+                    .then(|| ports.read8(DATA_PORT))
+            },
+        )
+        .map_err(|_| Error::Timeout {
+            waiting_for: WaitingFor::ControllerReply,
+            command: command.byte(),
+        })
+    }
+
+    /// Sends one keyboard command and waits for its answer, with RESEND retries and
+    /// timeouts from [`Timing::keyboard`]. IRQ 1 is masked meanwhile when it was enabled.
+    /// Bytes that are not answers are kept in [`stray_bytes`](Self::stray_bytes).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Timeout`], [`Error::ResendExhausted`], [`Error::UnexpectedResponse`],
+    /// [`Error::BatFailed`] (reset).
+    pub fn command(&mut self, command: Command) -> Result<Reply, Error> {
+        let irq_was_on = self
+            .config
+            .is_some_and(|c| c.contains(Config::KEYBOARD_IRQ));
+        if irq_was_on {
+            self.set_keyboard_irq(false)?;
+        }
+        let result = self.run_command(command);
+        if irq_was_on {
+            self.set_keyboard_irq(true)?;
+        }
+        result
+    }
+
+    fn run_command(&mut self, command: Command) -> Result<Reply, Error> {
+        let mut engine = CommandEngine::<1>::new(self.timing.keyboard);
+        if engine.submit(command).is_err() {
+            // Unreachable with an empty engine of capacity 1; stay typed rather than panic.
+            return Err(Error::Timeout {
+                waiting_for: WaitingFor::Ack,
+                command: command.opcode(),
+            });
+        }
+        let interval = self.timing.poll_interval_us.max(1);
+        let mut now: u64 = 0;
+        loop {
+            if let Some(byte) = engine.poll_send(now) {
+                self.write_byte(DATA_PORT, byte, command.opcode())?;
+            }
+            let budget = engine
+                .deadline()
+                .map_or(0, |d| d.saturating_sub(now))
+                .min(u64::from(u32::MAX)) as u32;
+            let mut polls: u32 = 0;
+            let ports = &mut self.ports;
+            let got = poll_until(&mut self.delay, budget, interval, || {
+                polls += 1;
+                let status = Status::from_bits_retain(ports.read8(STATUS_COMMAND_PORT));
+                if !status.contains(Status::OUTPUT_FULL) {
+                    return None;
+                }
+                let byte = ports.read8(DATA_PORT);
+                Some((!status.contains(Status::AUX_DATA)).then_some(byte))
+            });
+            match got {
+                Ok(byte) => {
+                    now += u64::from(polls.saturating_sub(1)) * u64::from(interval);
+                    let Some(byte) = byte else { continue };
+                    match engine.on_byte(byte, now) {
+                        ByteOutcome::Consumed(Some(done)) => return done.result,
+                        ByteOutcome::Consumed(None) => {}
+                        ByteOutcome::NotMine(b) => self.stray.push(b),
+                    }
+                }
+                Err(timeout) => {
+                    now += u64::from(timeout.waited_us);
+                    if let Some(done) = engine.on_tick(now) {
+                        return done.result;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sets the keyboard LEDs.
+    ///
+    /// # Errors
+    ///
+    /// As [`command`](Self::command).
+    pub fn set_leds(&mut self, leds: LedState) -> Result<(), Error> {
+        self.command(Command::SetLeds(leds)).map(drop)
+    }
+
+    /// Asks the keyboard which scancode set it sends (translated answers are mapped back).
+    ///
+    /// # Errors
+    ///
+    /// As [`command`](Self::command); an answer that names no set is
+    /// [`Error::UnexpectedResponse`].
+    pub fn scancode_set(&mut self) -> Result<ScancodeSet, Error> {
+        match self.command(Command::GetScancodeSet)? {
+            Reply::ScancodeSet(set) => Ok(set),
+            other => Err(unexpected(Command::GetScancodeSet, other)),
+        }
+    }
+
+    /// Selects the scancode set the keyboard sends. With translation on, only set 2 gives
+    /// the CPU proper set 1 bytes.
+    ///
+    /// # Errors
+    ///
+    /// As [`command`](Self::command).
+    pub fn set_scancode_set(&mut self, set: ScancodeSet) -> Result<(), Error> {
+        self.command(Command::SetScancodeSet(set)).map(drop)
+    }
+
+    /// Reads the keyboard's identity bytes (`AB 83`; `AB 41` through translation).
+    ///
+    /// # Errors
+    ///
+    /// As [`command`](Self::command).
+    pub fn identify(&mut self) -> Result<KeyboardId, Error> {
+        match self.command(Command::Identify)? {
+            Reply::Identity(id) => Ok(id),
+            other => Err(unexpected(Command::Identify, other)),
+        }
+    }
+
+    /// Sets the typematic repeat rate and delay.
+    ///
+    /// # Errors
+    ///
+    /// As [`command`](Self::command).
+    pub fn set_typematic(&mut self, typematic: Typematic) -> Result<(), Error> {
+        self.command(Command::SetTypematic(typematic)).map(drop)
+    }
+
+    /// Lets the keyboard send key events.
+    ///
+    /// # Errors
+    ///
+    /// As [`command`](Self::command).
+    pub fn enable_scanning(&mut self) -> Result<(), Error> {
+        self.command(Command::EnableScanning).map(drop)
+    }
+
+    /// Stops key events (the keyboard also restores its defaults).
+    ///
+    /// # Errors
+    ///
+    /// As [`command`](Self::command).
+    pub fn disable_scanning(&mut self) -> Result<(), Error> {
+        self.command(Command::DisableScanning).map(drop)
+    }
+
+    /// Restores the keyboard's default typematic settings and key types.
+    ///
+    /// # Errors
+    ///
+    /// As [`command`](Self::command).
+    pub fn set_defaults(&mut self) -> Result<(), Error> {
+        self.command(Command::SetDefaults).map(drop)
+    }
+
+    /// Checks a keyboard is there: it must echo `EE`.
+    ///
+    /// # Errors
+    ///
+    /// As [`command`](Self::command); no keyboard is a [`WaitingFor::Echo`] timeout.
+    pub fn echo(&mut self) -> Result<(), Error> {
+        self.command(Command::Echo).map(drop)
+    }
+
+    /// Resets the keyboard and waits for its self-test (BAT) result.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BatFailed`] with 0xFC / 0xFD, or as [`command`](Self::command).
+    pub fn reset(&mut self) -> Result<(), Error> {
+        self.command(Command::Reset).map(drop)
+    }
+
+    /// Reads and discards stale output bytes, at most [`Timing::flush_limit`]; returns how
+    /// many were read.
+    fn flush(&mut self) -> Result<u8, Error> {
+        for n in 0..self.timing.flush_limit {
+            if !self.status().contains(Status::OUTPUT_FULL) {
+                return Ok(n);
+            }
+            let _stale = self.ports.read8(DATA_PORT);
+            // Give a byte still in transit from the keyboard time to land.
+            self.delay.delay_us(self.timing.poll_interval_us);
+        }
+        if self.status().contains(Status::OUTPUT_FULL) {
+            Err(Error::NoController)
+        } else {
+            Ok(self.timing.flush_limit)
+        }
+    }
+
+    /// Waits for the input buffer to empty, then writes `byte` to `port`.
+    fn write_byte(&mut self, port: u16, byte: u8, command: u8) -> Result<(), Error> {
+        let (ports, timing) = (&mut self.ports, self.timing);
+        poll_until(
+            &mut self.delay,
+            timing.buffer_timeout_us,
+            timing.poll_interval_us,
+            || {
+                let status = Status::from_bits_retain(ports.read8(STATUS_COMMAND_PORT));
+                (!status.contains(Status::INPUT_FULL)).then_some(())
+            },
+        )
+        .map_err(|_| Error::Timeout {
+            waiting_for: WaitingFor::InputBufferEmpty,
+            command,
+        })?;
+        self.ports.write8(port, byte);
+        Ok(())
+    }
+}
+
+/// A reply of the wrong kind for the command (impossible with the engine's matching; typed
+/// anyway so that no path panics).
+fn unexpected(command: Command, _reply: Reply) -> Error {
+    Error::UnexpectedResponse {
+        command: command.opcode(),
+        expected: super::spec::response::ACK,
+        got: 0,
+    }
+}
