@@ -1,0 +1,512 @@
+//! The executor: queues of work items per priority, a budgeted `run`, and the idle path.
+//!
+//! Each priority has two queues:
+//!
+//! * `incoming`: a lock-free stack that schedulers (interrupts, other threads) push on;
+//! * `ready`: a list owned by the running executor, refilled from `incoming` only when empty and
+//!   reversed on the way, so items run in the order they were scheduled (FIFO).
+//!
+//! Before every item the urgent queues are looked at first, so an urgent bottom half scheduled
+//! during a storm of ordinary work waits for at most the run in progress.
+
+use core::convert::Infallible;
+use core::fmt;
+use core::ptr::{self, NonNull};
+
+use crate::fmt::trace;
+use crate::sync::{maybe_const_fn, AtomicBool, AtomicPtr, AtomicU32, Ordering};
+use crate::work::{Handler, Priority, Taken, WorkRef};
+
+/// A free-running clock in the caller's units (TSC, SysTick, PIT ticks...), read with
+/// wrapping arithmetic: differences must stay below 2^32 units.
+pub type Clock = fn() -> u32;
+
+/// Called when work is queued on an idle queue: "please call `run` soon" (set a flag, trigger a
+/// software interrupt, record a trace). Runs in the scheduler's context, maybe an interrupt.
+pub type Pender = fn();
+
+/// A run queue for [`Work`](crate::Work) items and [`TaskSlot`](crate::TaskSlot) tasks.
+///
+/// `const`-constructible: declare it as a `static` and refer to it from the items.
+///
+/// # Examples
+///
+/// The kernel main loop of an x86 kernel (the closure runs with interrupts masked by the
+/// `critical-section` implementation, so `sti; hlt` cannot miss a wake-up):
+///
+/// ```no_run
+/// use irqkit_defer::{Budget, Executor};
+///
+/// static EXEC: Executor = Executor::new();
+///
+/// fn kernel_main() -> ! {
+///     // ... install IDT, unmask IRQs ...
+///     # fn enable_and_halt() {} fn disable() {}
+///     let Err(e) = EXEC.run_forever(Budget::items(32), || {
+///         enable_and_halt(); // `sti; hlt`: wakes on the next interrupt
+///         disable(); // back to the masked state the critical section expects
+///     });
+///     panic!("misconfigured executor: {e}");
+/// }
+/// ```
+pub struct Executor {
+    incoming: [AtomicPtr<crate::Work>; Priority::COUNT],
+    ready: [AtomicPtr<crate::Work>; Priority::COUNT],
+    running: AtomicBool,
+    pub(crate) clock: Option<Clock>,
+    pender: Option<Pender>,
+    pub(crate) stats: Counters,
+    /// Timer ticks so far (wrapping), advanced by [`tick`](Executor::tick).
+    pub(crate) now: AtomicU32,
+    /// Head of the delayed-work list, sorted by deadline; changed only in a critical section.
+    pub(crate) timers: AtomicPtr<crate::Work>,
+}
+
+impl fmt::Debug for Executor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Executor")
+            .field("has_work", &self.has_work())
+            .field("running", &self.running.load(Ordering::Relaxed))
+            .field("has_clock", &self.clock.is_some())
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+// loom's atomics are not `const`, so under loom the default is the only way to build one.
+#[cfg(not(loom))]
+impl Default for Executor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Executor {
+    maybe_const_fn! {
+        /// An executor without clock or pender.
+        pub fn new() -> Self {
+            Self {
+                incoming: [
+                    AtomicPtr::new(ptr::null_mut()),
+                    AtomicPtr::new(ptr::null_mut()),
+                ],
+                ready: [AtomicPtr::new(ptr::null_mut()), AtomicPtr::new(ptr::null_mut())],
+                running: AtomicBool::new(false),
+                clock: None,
+                pender: None,
+                stats: Counters::new(),
+                now: AtomicU32::new(0),
+                timers: AtomicPtr::new(ptr::null_mut()),
+            }
+        }
+    }
+
+    maybe_const_fn! {
+        /// The same executor with a clock: enables time budgets and schedule-to-run latency.
+        ///
+        /// The clock is read on every schedule that makes an item pending (maybe in an
+        /// interrupt), and before and after every run.
+        #[must_use]
+        pub fn with_clock(mut self, clock: Clock) -> Self {
+            self.clock = Some(clock);
+            self
+        }
+    }
+
+    maybe_const_fn! {
+        /// The same executor with a pender, called when an empty queue gets work.
+        #[must_use]
+        pub fn with_pender(mut self, pender: Pender) -> Self {
+            self.pender = Some(pender);
+            self
+        }
+    }
+
+    /// Pushes an item whose `QUEUED` bit the caller just set.
+    pub(crate) fn push(&self, work: WorkRef) {
+        let head = &self.incoming[work.work().priority.index()];
+        let mut top = head.load(Ordering::Relaxed);
+        loop {
+            work.work().next.store(top, Ordering::Relaxed);
+            // Release: the link and everything the scheduler wrote before are visible to the
+            // executor's acquiring swap.
+            match head.compare_exchange_weak(
+                top,
+                work.as_ptr(),
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(actual) => top = actual,
+            }
+        }
+        if top.is_null() {
+            if let Some(pend) = self.pender {
+                pend();
+            }
+        }
+    }
+
+    /// The next queued item of `priority`, in scheduling order. Only the run-lock holder calls.
+    fn pop(&self, priority: usize) -> Option<WorkRef> {
+        let mut head = self.ready[priority].load(Ordering::Relaxed);
+        if head.is_null() {
+            if self.incoming[priority].load(Ordering::Relaxed).is_null() {
+                return None;
+            }
+            // Acquire pairs with the pushes' release: links and published data are visible.
+            let mut rest = self.incoming[priority].swap(ptr::null_mut(), Ordering::Acquire);
+            // The stack is newest-first: reverse it into the ready list.
+            while let Some(ptr) = NonNull::new(rest) {
+                // SAFETY: only `push` stores non-null pointers in the queues, and it stores
+                // `WorkRef::as_ptr` values.
+                let item = unsafe { WorkRef::from_ptr(ptr) };
+                rest = item.work().next.load(Ordering::Relaxed);
+                item.work().next.store(head, Ordering::Relaxed);
+                head = ptr.as_ptr();
+            }
+        }
+        let ptr = NonNull::new(head)?;
+        // SAFETY: as above, the ready list holds only pointers that came from `push`.
+        let item = unsafe { WorkRef::from_ptr(ptr) };
+        // Read the link before `take` gives up QUEUED: after that a scheduler may relink it.
+        self.ready[priority].store(item.work().next.load(Ordering::Relaxed), Ordering::Relaxed);
+        Some(item)
+    }
+
+    fn pop_any(&self) -> Option<WorkRef> {
+        (0..Priority::COUNT).find_map(|priority| self.pop(priority))
+    }
+
+    /// Whether any item is queued (possibly a cancelled one whose entry is not consumed yet).
+    pub fn has_work(&self) -> bool {
+        self.incoming
+            .iter()
+            .chain(self.ready.iter())
+            .any(|queue| !queue.load(Ordering::Acquire).is_null())
+    }
+
+    /// Runs queued items until the queues are empty or `budget` is spent.
+    ///
+    /// The report's [`stop`](RunReport::stop) is [`Stop::Idle`] whenever no work is left, even
+    /// if the budget ran out on the last item.
+    ///
+    /// Items run in priority order, FIFO within a priority. An item's pending flag is cleared
+    /// just before its handler is called. When a time budget is set, at least one item runs
+    /// per call, so every call makes progress.
+    ///
+    /// # Errors
+    ///
+    /// * [`RunError::Busy`] when `run` is already active on this executor (called from a
+    ///   handler, from an interrupt that preempted `run`, or from another thread).
+    /// * [`RunError::NoClock`] when `budget` has a time limit and the executor has no clock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use irqkit_defer::{Budget, Executor, Stop, Work};
+    ///
+    /// static EXEC: Executor = Executor::new();
+    /// static A: Work = Work::new(&EXEC, || {});
+    /// static B: Work = Work::new(&EXEC, || {});
+    ///
+    /// A.schedule();
+    /// B.schedule();
+    /// let report = EXEC.run(Budget::items(1)).unwrap();
+    /// assert_eq!((report.ran, report.stop, report.more_work), (1, Stop::ItemBudget, true));
+    /// let report = EXEC.run(Budget::items(1)).unwrap();
+    /// assert_eq!((report.ran, report.stop, report.more_work), (1, Stop::Idle, false));
+    /// ```
+    pub fn run(&self, budget: Budget) -> Result<RunReport, RunError> {
+        let start = match (budget.time, self.clock) {
+            (None, _) => 0,
+            (Some(_), Some(clock)) => clock(),
+            (Some(_), None) => return Err(RunError::NoClock),
+        };
+        if self.running.swap(true, Ordering::Acquire) {
+            return Err(RunError::Busy);
+        }
+        let _lock = RunLock(&self.running);
+        let mut report = RunReport {
+            ran: 0,
+            skipped: 0,
+            stop: Stop::Idle,
+            more_work: false,
+        };
+        loop {
+            if report.ran >= budget.items {
+                report.stop = Stop::ItemBudget;
+                break;
+            }
+            if let (Some(limit), Some(clock)) = (budget.time, self.clock) {
+                if report.ran > 0 && clock().wrapping_sub(start) >= limit {
+                    report.stop = Stop::TimeBudget;
+                    break;
+                }
+            }
+            let Some(item) = self.pop_any() else {
+                report.stop = Stop::Idle;
+                break;
+            };
+            match item.take() {
+                Taken::Run => {
+                    self.run_one(item);
+                    report.ran += 1;
+                }
+                Taken::Cancelled | Taken::Parked => {
+                    self.stats.skipped.fetch_add(1, Ordering::Relaxed);
+                    report.skipped += 1;
+                }
+            }
+        }
+        report.more_work = self.has_work();
+        if report.stop != Stop::Idle && !report.more_work {
+            // The budget ran out exactly as the queues did.
+            report.stop = Stop::Idle;
+        }
+        Ok(report)
+    }
+
+    fn run_one(&self, item: WorkRef) {
+        let work = item.work();
+        if let Some(clock) = self.clock {
+            let latency = clock().wrapping_sub(work.queued_at.load(Ordering::Relaxed));
+            if latency > self.stats.max_latency.load(Ordering::Relaxed) {
+                self.stats.max_latency.store(latency, Ordering::Relaxed);
+            }
+        }
+        trace!("irqkit-defer: run {=usize:x}", item.as_ptr() as usize);
+        // Clears RUNNING even if the handler unwinds (host tests), so the item is not stuck.
+        let _finish = Finish(item);
+        match work.handler {
+            Handler::Fn(handler) => handler(),
+            Handler::Task(poll) => poll(item),
+        }
+        self.stats.runs.store(
+            self.stats.runs.load(Ordering::Relaxed).wrapping_add(1),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Runs until the queues are empty (no budget). Handlers that keep rescheduling themselves
+    /// keep it running: prefer [`run`](Self::run) with a budget in a kernel loop.
+    ///
+    /// # Errors
+    ///
+    /// [`RunError::Busy`] as for [`run`](Self::run).
+    pub fn run_until_idle(&self) -> Result<RunReport, RunError> {
+        self.run(Budget::UNLIMITED)
+    }
+
+    /// The race-free idle step: inside a critical section (interrupts masked), if no work is
+    /// queued, calls `wait_for_interrupt`. Returns whether it waited.
+    ///
+    /// `wait_for_interrupt` is called with interrupts masked and must return with them masked.
+    /// It must let a pending interrupt end the wait: on x86 `sti; hlt; cli` (`sti` takes effect
+    /// after `hlt` begins, so an interrupt between the check and the halt still wakes it); on
+    /// Cortex-M `wfi` (a pending interrupt wakes the core even with PRIMASK set, and its handler
+    /// runs when the critical section ends). Either way, an interrupt that schedules work after
+    /// the check cannot be missed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use irqkit_defer::Executor;
+    /// static EXEC: Executor = Executor::new();
+    ///
+    /// let mut slept = false;
+    /// assert!(EXEC.wait_for_work(|| slept = true));
+    /// assert!(slept);
+    /// ```
+    pub fn wait_for_work(&self, wait_for_interrupt: impl FnOnce()) -> bool {
+        critical_section::with(|_| {
+            if self.has_work() {
+                false
+            } else {
+                wait_for_interrupt();
+                true
+            }
+        })
+    }
+
+    /// The kernel main loop: `run(budget)`, then [`wait_for_work`](Self::wait_for_work), forever.
+    ///
+    /// # Errors
+    ///
+    /// Returns only on misuse: [`RunError::NoClock`] for a time budget without clock,
+    /// [`RunError::Busy`] when called while the executor is running.
+    pub fn run_forever(
+        &self,
+        budget: Budget,
+        mut wait_for_interrupt: impl FnMut(),
+    ) -> Result<Infallible, RunError> {
+        loop {
+            let report = self.run(budget)?;
+            if !report.more_work {
+                self.wait_for_work(&mut wait_for_interrupt);
+            }
+        }
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            scheduled: self.stats.scheduled.load(Ordering::Relaxed),
+            coalesced: self.stats.coalesced.load(Ordering::Relaxed),
+            runs: self.stats.runs.load(Ordering::Relaxed),
+            skipped: self.stats.skipped.load(Ordering::Relaxed),
+            max_latency: self.stats.max_latency.load(Ordering::Relaxed),
+            timers_fired: self.stats.timers_fired.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Starts a new worst-latency measurement window; returns the old maximum.
+    pub fn reset_max_latency(&self) -> u32 {
+        self.stats.max_latency.swap(0, Ordering::Relaxed)
+    }
+}
+
+/// Releases the run lock when `run` returns (or a handler unwinds).
+struct RunLock<'a>(&'a AtomicBool);
+
+impl Drop for RunLock<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+/// Ends an item's run when the handler returns (or unwinds).
+struct Finish(WorkRef);
+
+impl Drop for Finish {
+    fn drop(&mut self) {
+        self.0.finish();
+    }
+}
+
+/// Counters updated by schedulers and the executor.
+pub(crate) struct Counters {
+    scheduled: AtomicU32,
+    coalesced: AtomicU32,
+    runs: AtomicU32,
+    skipped: AtomicU32,
+    max_latency: AtomicU32,
+    pub(crate) timers_fired: AtomicU32,
+}
+
+impl Counters {
+    maybe_const_fn! {
+        fn new() -> Self {
+            Self {
+                scheduled: AtomicU32::new(0),
+                coalesced: AtomicU32::new(0),
+                runs: AtomicU32::new(0),
+                skipped: AtomicU32::new(0),
+                max_latency: AtomicU32::new(0),
+                timers_fired: AtomicU32::new(0),
+            }
+        }
+    }
+
+    pub(crate) fn count_schedule(&self, newly_pending: bool) {
+        let counter = if newly_pending {
+            &self.scheduled
+        } else {
+            &self.coalesced
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A snapshot of an executor's counters ([`Executor::stats`]). Counters wrap at 2^32.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Stats {
+    /// Schedules that made an item pending.
+    pub scheduled: u32,
+    /// Schedules of items that were already pending (merged into the pending run).
+    pub coalesced: u32,
+    /// Handler runs (task polls included).
+    pub runs: u32,
+    /// Queue entries dropped because the item was cancelled, or parked because it was disabled.
+    pub skipped: u32,
+    /// Worst schedule-to-run latency in clock units since the last reset (0 without a clock).
+    pub max_latency: u32,
+    /// Delayed items whose delay expired in [`Executor::tick`].
+    pub timers_fired: u32,
+}
+
+/// How much one [`Executor::run`] may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Budget {
+    items: u32,
+    time: Option<u32>,
+}
+
+impl Budget {
+    /// No limit.
+    pub const UNLIMITED: Self = Self {
+        items: u32::MAX,
+        time: None,
+    };
+
+    /// At most `items` handler runs.
+    pub const fn items(items: u32) -> Self {
+        Self { items, time: None }
+    }
+
+    /// Additionally stop once `units` of the executor clock have passed (checked between
+    /// items; at least one item runs). Needs [`Executor::with_clock`].
+    #[must_use]
+    pub const fn with_time(mut self, units: u32) -> Self {
+        self.time = Some(units);
+        self
+    }
+}
+
+/// Why a [`Executor::run`] returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Stop {
+    /// The queues were empty.
+    Idle,
+    /// The item budget was used up with work left.
+    ItemBudget,
+    /// The time budget was used up with work left.
+    TimeBudget,
+}
+
+/// What one [`Executor::run`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct RunReport {
+    /// Handlers run (task polls included).
+    pub ran: u32,
+    /// Queue entries of cancelled or disabled items that were consumed without a run.
+    pub skipped: u32,
+    /// Why the run stopped.
+    pub stop: Stop,
+    /// Whether work was queued when the run returned (call `run` again before sleeping).
+    pub more_work: bool,
+}
+
+/// [`Executor::run`] refused to start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum RunError {
+    /// The executor is already running (re-entered from a handler or an interrupt, or used
+    /// from two threads at once).
+    Busy,
+    /// The budget has a time limit but the executor has no clock.
+    NoClock,
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Busy => f.write_str("executor is already running"),
+            Self::NoClock => f.write_str("time budget given to an executor without a clock"),
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! Deferred work for interrupt-driven kernels: the top-half / bottom-half split as a crate.
+//!
+//! An interrupt handler (the top half) does the minimum, silences the device and calls
+//! [`Work::schedule`]; the [`Executor`] runs the bottom half later with interrupts enabled.
+//! Everything is statically allocated (`const fn new`), no allocator is used, and scheduling
+//! is lock-free, so it is safe from any interrupt.
+//!
+//! | need | what to use |
+//! |------|-------------|
+//! | a bottom half (tasklet, BH work) | `static W: Work = Work::new(&EXEC, handler)`, [`Work::schedule`] |
+//! | urgent bottom halves first | [`Work::with_priority`]`(`[`Priority::Urgent`]`)` |
+//! | the kernel main loop | [`Executor::run`] with a [`Budget`], [`Executor::wait_for_work`], [`Executor::run_forever`] |
+//! | async tasks | `static T: TaskSlot<N> = TaskSlot::new(&EXEC)`, [`TaskSlot::spawn`] |
+//! | delayed work | [`Executor::tick`] from the timer IRQ, [`Work::schedule_after`], [`sleep`] |
+//! | observability | [`Executor::stats`], [`Work::runs`], feature `defmt` |
+//!
+//! # Semantics (those of Linux tasklets and BH workqueues)
+//!
+//! * `schedule` returns whether the item became pending; schedules of a pending item coalesce.
+//!   Writes before a `schedule` are visible to the run it leads to (release/acquire).
+//! * Pending is cleared just before the handler runs: a schedule during the run means exactly
+//!   one more run. An item never runs concurrently with itself.
+//! * [`Work::disable`] / [`Work::enable`] nest; a disabled item stays pending and runs after the
+//!   last `enable`. [`Work::cancel`] takes back a pending run and reports whether there was one.
+//! * FIFO within a priority; [`Priority::Urgent`] items run before [`Priority::Normal`] ones.
+//! * [`Executor::run`] stops after a budget of items and optionally of time (the softirq
+//!   budget), and reports what ran and whether work remains, so a storm cannot starve the
+//!   caller.
+//!
+//! # Example: a keyboard bottom half
+//!
+//! ```
+//! use core::sync::atomic::{AtomicU8, Ordering};
+//! use irqkit_defer::{Budget, Executor, Work};
+//!
+//! static EXEC: Executor = Executor::new();
+//! static LAST_SCANCODE: AtomicU8 = AtomicU8::new(0);
+//! static KBD_BH: Work = Work::new(&EXEC, kbd_bottom_half);
+//!
+//! /// IRQ 1: read the byte (a real kernel pushes it into an irqkit-intq queue), schedule.
+//! fn irq1_top_half(scancode: u8) {
+//!     LAST_SCANCODE.store(scancode, Ordering::Relaxed);
+//!     KBD_BH.schedule(); // release: the store above is visible to the bottom half
+//! }
+//!
+//! fn kbd_bottom_half() {
+//!     assert_eq!(LAST_SCANCODE.load(Ordering::Relaxed), 0x1E);
+//! }
+//!
+//! irq1_top_half(0x1E);
+//! let report = EXEC.run(Budget::items(16)).unwrap();
+//! assert_eq!(report.ran, 1);
+//! assert!(!report.more_work);
+//! ```
+//!
+//! # Critical sections
+//!
+//! Scheduling and running need none. [`Executor::tick`], delays and
+//! [`Executor::wait_for_work`] use the `critical-section` crate: the kernel links one
+//! implementation (for x86, `irqkit-hal`'s `critical-section-x86` feature; host tests use
+//! `critical-section/std`).
+#![no_std]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+// Declared first so its macros are visible everywhere.
+mod fmt;
+
+mod executor;
+mod sync;
+mod task;
+mod timer;
+mod work;
+
+pub use executor::{Budget, Clock, Executor, Pender, RunError, RunReport, Stats, Stop};
+pub use task::{SpawnError, TaskSlot, MAX_FUTURE_ALIGN};
+pub use timer::{sleep, DelayError, Sleep, MAX_DELAY};
+pub use work::{DisableError, EnableError, Priority, Work, MAX_DISABLE_DEPTH};

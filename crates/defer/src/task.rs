@@ -1,0 +1,348 @@
+//! Async tasks: futures in static slots, polled by the executor as work items.
+//!
+//! A [`TaskSlot<N>`] is a work item plus `N` bytes of storage. [`TaskSlot::spawn`] moves any
+//! `Future<Output = ()> + Send` of at most `N` bytes into the storage (checked at compile time)
+//! and keeps a poll and a drop function for its type, so the slot's own type never names the
+//! future: `async fn`s and `async` blocks work on stable Rust, no allocator, no macros.
+//!
+//! The task's [`Waker`] is a pointer to the slot's work item: waking schedules the item, so an
+//! interrupt that wakes a future costs one [`Work::schedule`](crate::Work::schedule), and
+//! wakes coalesce like schedules do.
+//!
+//! # Slot lifecycle
+//!
+//! `EMPTY` -> (`spawn` claims) `CLAIMED` -> (future written) `OCCUPIED` -> (poll returns ready,
+//! or `abort` then a run) `EMPTY`. The storage is touched only by the spawner while it holds
+//! `CLAIMED` and by the executor's run of the slot's item while `OCCUPIED`/`ABORTING`; those
+//! never overlap because `spawn` can claim only an `EMPTY` slot and only the executor empties it.
+
+use core::cell::UnsafeCell;
+use core::fmt;
+use core::future::Future;
+use core::mem::{self, MaybeUninit};
+use core::pin::Pin;
+use core::ptr;
+use core::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+
+use crate::executor::Executor;
+use crate::sync::{maybe_const_fn, AtomicU8, Ordering};
+use crate::work::{Handler, Priority, Work, WorkRef};
+
+const EMPTY: u8 = 0;
+const CLAIMED: u8 = 1;
+const OCCUPIED: u8 = 2;
+const ABORTING: u8 = 3;
+
+/// The largest future alignment a [`TaskSlot`] can hold.
+pub const MAX_FUTURE_ALIGN: usize = 16;
+
+#[repr(C, align(16))]
+struct Storage<const N: usize>([MaybeUninit<u8>; N]);
+
+type PollFn = unsafe fn(*mut u8, &mut Context<'_>) -> Poll<()>;
+type DropFn = unsafe fn(*mut u8);
+
+/// Static storage for one async task of at most `N` bytes.
+///
+/// # Examples
+///
+/// ```
+/// use core::future::poll_fn;
+/// use core::sync::atomic::{AtomicBool, Ordering};
+/// use core::task::Poll;
+/// use irqkit_defer::{Executor, TaskSlot};
+///
+/// static EXEC: Executor = Executor::new();
+/// static CONSOLE: TaskSlot<256> = TaskSlot::new(&EXEC);
+/// static LINE_READY: AtomicBool = AtomicBool::new(false);
+///
+/// async fn console_task() {
+///     // Wait for the "interrupt" below; a real driver keeps the waker and wakes it.
+///     poll_fn(|_cx| {
+///         if LINE_READY.load(Ordering::Acquire) { Poll::Ready(()) } else { Poll::Pending }
+///     })
+///     .await;
+/// }
+///
+/// CONSOLE.spawn(console_task()).unwrap();
+/// // Spawning into an occupied slot hands the future back.
+/// let refused = CONSOLE.spawn(console_task()).unwrap_err();
+/// let _future_back = refused.into_inner();
+///
+/// EXEC.run_until_idle().unwrap(); // first poll: pending
+/// LINE_READY.store(true, Ordering::Release);
+/// CONSOLE.wake(); // what the interrupt handler does through the task's waker
+/// EXEC.run_until_idle().unwrap();
+/// assert!(!CONSOLE.is_occupied()); // finished: the slot is free again
+/// ```
+///
+/// A future larger than the slot does not compile:
+///
+/// ```compile_fail,E0080
+/// use irqkit_defer::{Executor, TaskSlot};
+/// static EXEC: Executor = Executor::new();
+/// static TINY: TaskSlot<8> = TaskSlot::new(&EXEC);
+/// let big = [0u8; 64];
+/// TINY.spawn(async move { core::hint::black_box(big); }).ok();
+/// ```
+#[repr(C)]
+pub struct TaskSlot<const N: usize> {
+    /// First field: the slot is found again from a pointer to its work item.
+    work: Work,
+    lifecycle: AtomicU8,
+    vtable: UnsafeCell<Option<(PollFn, DropFn)>>,
+    storage: UnsafeCell<Storage<N>>,
+}
+
+// SAFETY: `vtable` and `storage` are accessed only by the spawner holding `CLAIMED` (exclusive:
+// it won the compare-exchange from `EMPTY`) and by the slot's work item while the slot is
+// `OCCUPIED`/`ABORTING` (exclusive: an item never runs concurrently with itself, and nobody
+// else writes the storage in those states). The lifecycle's release/acquire pairs order the
+// hand-overs. Stored futures are `Send`, so polling and dropping them on the executor's
+// thread is allowed.
+unsafe impl<const N: usize> Sync for TaskSlot<N> {}
+
+impl<const N: usize> fmt::Debug for TaskSlot<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskSlot")
+            .field("capacity", &N)
+            .field("occupied", &self.is_occupied())
+            .field("work", &self.work)
+            .finish()
+    }
+}
+
+impl<const N: usize> TaskSlot<N> {
+    maybe_const_fn! {
+        /// An empty slot whose tasks run on `executor` at [`Priority::Normal`].
+        pub fn new(executor: &'static Executor) -> Self {
+            Self {
+                work: Work::with_handler(executor, Handler::Task(run_slot::<N>)),
+                lifecycle: AtomicU8::new(EMPTY),
+                vtable: UnsafeCell::new(None),
+                storage: UnsafeCell::new(Storage([MaybeUninit::uninit(); N])),
+            }
+        }
+    }
+
+    maybe_const_fn! {
+        /// The same slot with its tasks at `priority`.
+        #[must_use]
+        pub fn with_priority(mut self, priority: Priority) -> Self {
+            self.work.priority = priority;
+            self
+        }
+    }
+
+    fn work_ref(&'static self) -> WorkRef {
+        // SAFETY: `TaskSlot` is `repr(C)` with its `Work` first.
+        unsafe { WorkRef::from_owner(self) }
+    }
+
+    /// Moves `future` into the slot and schedules its first poll.
+    ///
+    /// The future must fit: `size_of::<F>() <= N` and `align_of::<F>() <= 16`, checked when
+    /// the call is compiled (a build error, not a run-time one).
+    ///
+    /// # Errors
+    ///
+    /// [`SpawnError::Occupied`] with the future when the slot holds a task that has not
+    /// finished: nothing is dropped silently.
+    pub fn spawn<F>(&'static self, future: F) -> Result<(), SpawnError<F>>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        const {
+            assert!(
+                mem::size_of::<F>() <= N,
+                "future too large for this TaskSlot"
+            );
+            assert!(
+                mem::align_of::<F>() <= MAX_FUTURE_ALIGN,
+                "future alignment above 16"
+            );
+        }
+        if self
+            .lifecycle
+            .compare_exchange(EMPTY, CLAIMED, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            return Err(SpawnError::Occupied(future));
+        }
+        // SAFETY: winning EMPTY -> CLAIMED gives this call exclusive access to `storage` and
+        // `vtable` (see the `Sync` impl). The storage is 16-aligned and at least as large and
+        // aligned as `F` (checked above), and holds no live future (EMPTY).
+        unsafe {
+            self.storage.get().cast::<F>().write(future);
+            *self.vtable.get() = Some((poll_future::<F>, drop_future::<F>));
+        }
+        self.lifecycle.store(OCCUPIED, Ordering::Release);
+        self.work_ref().schedule();
+        Ok(())
+    }
+
+    /// Schedules a poll of the task, as its waker does. Returns whether the poll was newly
+    /// scheduled (false: one was already pending).
+    pub fn wake(&'static self) -> bool {
+        self.work_ref().schedule()
+    }
+
+    /// A waker for the task, for code that registers wakers by hand (an interrupt-fed driver).
+    pub fn waker(&'static self) -> Waker {
+        waker_of(self.work_ref())
+    }
+
+    /// Asks the executor to drop the task's future without polling it again. Returns whether a
+    /// running task was asked (false: the slot is empty, or an abort is already under way).
+    /// The slot is free once [`is_occupied`](Self::is_occupied) turns false.
+    pub fn abort(&'static self) -> bool {
+        let asked = self
+            .lifecycle
+            .compare_exchange(OCCUPIED, ABORTING, Ordering::AcqRel, Ordering::Relaxed)
+            .is_ok();
+        if asked {
+            self.work_ref().schedule();
+        }
+        asked
+    }
+
+    /// Whether the slot holds a task (being spawned, running, or being aborted).
+    pub fn is_occupied(&self) -> bool {
+        self.lifecycle.load(Ordering::Acquire) != EMPTY
+    }
+
+    /// Whether a poll is scheduled and has not started yet.
+    pub fn is_scheduled(&self) -> bool {
+        self.work.is_pending()
+    }
+
+    /// Polls of the task so far (the work item's run count, wrapping), aborts included.
+    pub fn polls(&self) -> u32 {
+        self.work.runs()
+    }
+
+    // The slot's `Work` is not handed out: a `&Work` would narrow the provenance that
+    // `run_slot` needs to find the slot again.
+}
+
+/// The handler of a `TaskSlot<N>`'s work item: one poll (or the abort).
+fn run_slot<const N: usize>(item: WorkRef) {
+    // SAFETY: `run_slot::<N>` is installed only by `TaskSlot::<N>::new`, so `item` is the work
+    // item at offset 0 of a `'static` `TaskSlot<N>` (repr(C)). Every `WorkRef` to a slot's item
+    // is made by `work_ref` from the whole slot and passed on as a raw pointer, so it carries
+    // the provenance of the whole slot.
+    let slot = unsafe { &*item.as_ptr().cast::<TaskSlot<N>>() };
+    let state = slot.lifecycle.load(Ordering::Acquire);
+    if state != OCCUPIED && state != ABORTING {
+        return; // A stale wake-up of a finished task.
+    }
+    // SAFETY: OCCUPIED/ABORTING: the executor has exclusive access (see the `Sync` impl), and
+    // the acquire load above saw the spawner's release, so the vtable is written.
+    let Some((poll, drop)) = (unsafe { *slot.vtable.get() }) else {
+        return;
+    };
+    let future = slot.storage.get().cast::<u8>();
+    if state == OCCUPIED {
+        let waker = waker_of(item);
+        let mut cx = Context::from_waker(&waker);
+        // SAFETY: `future` holds a live future of the type `poll` was made for. The slot is
+        // `'static` and the future is never moved out of it before it is dropped: pinned.
+        if unsafe { poll(future, &mut cx) }.is_pending() {
+            return;
+        }
+    }
+    // SAFETY: the future is live (ready or aborted) and is dropped exactly once, here, before
+    // the slot is marked empty.
+    unsafe { drop(future) };
+    slot.lifecycle.store(EMPTY, Ordering::Release);
+}
+
+/// # Safety
+///
+/// `future` points to a live, pinned `F`.
+unsafe fn poll_future<F: Future<Output = ()>>(future: *mut u8, cx: &mut Context<'_>) -> Poll<()> {
+    // SAFETY: the caller guarantees a live `F` that never moves again.
+    let future = unsafe { Pin::new_unchecked(&mut *future.cast::<F>()) };
+    future.poll(cx)
+}
+
+/// # Safety
+///
+/// `future` points to a live `F` that is not used again.
+unsafe fn drop_future<F>(future: *mut u8) {
+    // SAFETY: the caller guarantees a live `F`, dropped once.
+    unsafe { ptr::drop_in_place(future.cast::<F>()) }
+}
+
+static WAKER_VTABLE: RawWakerVTable = RawWakerVTable::new(clone_waker, wake, wake, drop_waker);
+
+fn waker_of(item: WorkRef) -> Waker {
+    let raw = RawWaker::new(item.as_ptr().cast_const().cast::<()>(), &WAKER_VTABLE);
+    // SAFETY: the vtable functions treat the data pointer as the `WorkRef` it was made from;
+    // a `'static` work item outlives every waker, and scheduling is thread-safe, as `Waker`
+    // requires.
+    unsafe { Waker::from_raw(raw) }
+}
+
+/// The work item of one of our wakers; `None` for other wakers.
+pub(crate) fn work_of_waker(waker: &Waker) -> Option<WorkRef> {
+    if !ptr::eq(waker.vtable(), &WAKER_VTABLE) {
+        return None;
+    }
+    let ptr = ptr::NonNull::new(waker.data().cast_mut().cast::<Work>())?;
+    // SAFETY: wakers with our vtable are made only by `waker_of` from a `WorkRef`.
+    Some(unsafe { WorkRef::from_ptr(ptr) })
+}
+
+unsafe fn clone_waker(data: *const ()) -> RawWaker {
+    RawWaker::new(data, &WAKER_VTABLE)
+}
+
+unsafe fn wake(data: *const ()) {
+    if let Some(ptr) = ptr::NonNull::new(data.cast_mut().cast::<Work>()) {
+        // SAFETY: the data pointer of our wakers is a `WorkRef` (see `waker_of`).
+        unsafe { WorkRef::from_ptr(ptr) }.schedule();
+    }
+}
+
+unsafe fn drop_waker(_: *const ()) {}
+
+/// [`TaskSlot::spawn`] refused; the future is handed back.
+pub enum SpawnError<F> {
+    /// The slot holds a task that has not finished.
+    Occupied(F),
+}
+
+impl<F> SpawnError<F> {
+    /// The future that was not spawned.
+    pub fn into_inner(self) -> F {
+        match self {
+            Self::Occupied(future) => future,
+        }
+    }
+}
+
+impl<F> fmt::Debug for SpawnError<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Occupied(_) => f.write_str("Occupied(..)"),
+        }
+    }
+}
+
+impl<F> fmt::Display for SpawnError<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Occupied(_) => f.write_str("task slot is occupied by an unfinished task"),
+        }
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl<F> defmt::Format for SpawnError<F> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match self {
+            Self::Occupied(_) => defmt::write!(f, "Occupied(..)"),
+        }
+    }
+}
