@@ -35,14 +35,17 @@ pub fn kernel_dir() -> PathBuf {
 }
 
 /// Where the kernel is built: `$IRQKIT_KERNEL_TARGET_DIR`, else `irqkit-test-kernel/` under
-/// `$CARGO_TARGET_DIR`, else under the workspace's `target/`.
+/// `$CARGO_TARGET_DIR`, else under the workspace's `target/` (made absolute).
 pub fn kernel_target_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("IRQKIT_KERNEL_TARGET_DIR") {
-        return PathBuf::from(dir);
+        let dir = PathBuf::from(dir);
+        return std::path::absolute(&dir).unwrap_or(dir);
     }
     let outer = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    // Cargo runs in the kernel folder: a relative directory must not change meaning there.
+    let outer = std::path::absolute(&outer).unwrap_or(outer);
     outer.join(KERNEL_NAME)
 }
 

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use irqkit_qemu_tests::{Error, ExitKind, LineMatch, Qemu};
+use irqkit_qemu_tests::{Disk, Error, ExitKind, LineMatch, Qemu};
 
 fn secs(seconds: u64) -> Duration {
     Duration::from_secs(seconds)
@@ -89,6 +89,60 @@ fn page_fault_reports_the_address() {
     assert!(outcome
         .line("EXCEPTION: page fault address cr2=0x52345000")
         .is_some());
+}
+
+#[test]
+#[ignore = "needs QEMU: run by cargo xtask test"]
+fn null_pointer_read_faults_on_the_unmapped_page_0() {
+    let outcome = Qemu::new("null_pointer").spawn().unwrap().wait().unwrap();
+    assert_eq!(outcome.status, ExitKind::Failure);
+    assert!(
+        outcome
+            .line("EXCEPTION: page fault address cr2=0x0")
+            .is_some(),
+        "{:?}",
+        outcome.serial
+    );
+}
+
+#[test]
+#[ignore = "needs QEMU: run by cargo xtask test"]
+fn stack_overflow_is_caught_by_the_guard_page() {
+    let outcome = Qemu::new("stack_overflow").spawn().unwrap().wait().unwrap();
+    assert_eq!(outcome.status, ExitKind::Failure, "{}", outcome.summary());
+    assert!(outcome
+        .exception
+        .as_deref()
+        .unwrap()
+        .starts_with("#DF (double fault) vector=8"));
+    assert!(
+        outcome
+            .line(LineMatch::contains("kernel stack overflow"))
+            .is_some(),
+        "{:?}",
+        outcome.serial
+    );
+}
+
+#[test]
+#[ignore = "needs QEMU: run by cargo xtask test"]
+fn disks_are_attached_and_readable_afterwards() {
+    let pattern: Vec<u8> = (0..4096u32).map(|i| (i % 251) as u8).collect();
+    let outcome = Qemu::new("smoke")
+        .disk(Disk::from_bytes(pattern.clone()))
+        .disk(Disk::zeroed(200 << 30))
+        .spawn()
+        .unwrap()
+        .wait()
+        .unwrap();
+    assert!(outcome.is_success(), "{}", outcome.summary());
+    assert!(
+        outcome.stderr.is_empty(),
+        "QEMU complained: {:?}",
+        outcome.stderr
+    );
+    assert_eq!(outcome.disk(0).unwrap(), pattern);
+    assert!(outcome.disk(2).is_err());
 }
 
 #[test]

@@ -5,6 +5,10 @@
 //! The stub zeroes `.bss`, identity-maps the first 1 GiB with 2 MiB pages, enters long mode,
 //! loads a GDT with one 64-bit code segment (selector [`KERNEL_CODE_SELECTOR`]) and calls
 //! `kernel_main(start_info)` on a 64 KiB stack.
+//!
+//! The first 2 MiB are mapped with 4 KiB pages so two pages can stay unmapped: page 0 (a null
+//! pointer access faults) and the guard page below the stack (an overflow faults, and the
+//! double-fault handler reports it from its own stack, see `gdt`).
 
 /// The GDT selector of the 64-bit ring-0 code segment set up by the stub (IDT gates use it).
 pub const KERNEL_CODE_SELECTOR: u16 = 0x08;
@@ -54,6 +58,28 @@ pvh_start32:
     add $8, %edi
     dec %ecx
     jnz 1b
+
+    /* PD[0] -> PT instead: the first 2 MiB in 4 KiB pages, so that page 0 (null pointers)
+       and the guard page below the stack can be left unmapped. */
+    mov $boot_pt, %edi
+    mov $0x3, %eax
+    mov $512, %ecx
+3:
+    mov %eax, (%edi)
+    add $0x1000, %eax
+    add $8, %edi
+    dec %ecx
+    jnz 3b
+    movl $0, boot_pt                /* page 0 */
+    mov $boot_stack_guard, %eax
+    cmp $0x200000, %eax
+    jae 4f
+    shr $12, %eax
+    movl $0, boot_pt(,%eax,8)       /* the stack's guard page */
+4:
+    mov $boot_pt, %eax
+    or $0x3, %eax
+    mov %eax, boot_pd
 
     /* CR4.PAE, CR3 = PML4, EFER.LME, then CR0.PG | CR0.PE. */
     mov %cr4, %eax
@@ -107,12 +133,37 @@ boot_pdpt:
     .skip 4096
 boot_pd:
     .skip 4096
+boot_pt:
+    .skip 4096
 
     .section .bss.boot_stack, "aw", @nobits
-    .balign 16
+    .balign 4096
+boot_stack_guard:                   /* unmapped: an overflow faults instead of corrupting */
+    .skip 4096
 boot_stack:
     .skip 65536
 boot_stack_top:
+
+    /* The double-fault handler's own stack (IST 1), so a stack overflow can be reported. */
+    .balign 16
+double_fault_stack:
+    .skip 16384
+    .global double_fault_stack_top
+double_fault_stack_top:
+    .global boot_stack_guard
     "#,
     options(att_syntax)
 );
+
+extern "C" {
+    /// The unmapped page below the boot stack (only its address is used).
+    pub static boot_stack_guard: [u8; 4096];
+    /// The top of the double-fault stack (only its address is used).
+    pub static double_fault_stack_top: u8;
+}
+
+/// The address range of the stack's guard page.
+pub fn stack_guard() -> core::ops::Range<u64> {
+    let start = (&raw const boot_stack_guard) as u64;
+    start..start + 4096
+}

@@ -13,12 +13,16 @@
 use core::arch::{asm, global_asm};
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use crate::{boot::KERNEL_CODE_SELECTOR, exit, irq, pic, println};
+use crate::{boot, boot::KERNEL_CODE_SELECTOR, exit, gdt, irq, pic, println};
 
 /// Number of vectors with a stub: 32 exceptions + 16 PIC IRQs.
 const STUB_COUNT: usize = 48;
 /// Every stub starts on a 16-byte boundary: stub `v` is at `isr_stubs + 16 * v`.
 const STUB_SIZE: usize = 16;
+/// The double-fault vector: its gate switches to the IST stack.
+const DOUBLE_FAULT: usize = 8;
+/// The page-fault vector.
+const PAGE_FAULT: u64 = 14;
 /// Present, DPL 0, 64-bit interrupt gate (IF cleared on entry).
 const INTERRUPT_GATE: u64 = 0x8E;
 
@@ -129,8 +133,14 @@ pub fn init() {
     let first_stub = isr_stubs as *const () as usize;
     for vector in 0..STUB_COUNT {
         let handler = (first_stub + vector * STUB_SIZE) as u64;
+        let ist = if vector == DOUBLE_FAULT {
+            gdt::DOUBLE_FAULT_IST
+        } else {
+            0
+        };
         let low = (handler & 0xFFFF)
             | (u64::from(KERNEL_CODE_SELECTOR) << 16)
+            | (u64::from(ist) << 32)
             | (INTERRUPT_GATE << 40)
             | ((handler >> 16) & 0xFFFF) << 48;
         let high = handler >> 32;
@@ -173,8 +183,18 @@ fn report_exception(frame: &InterruptFrame) -> ! {
         frame.rflags,
         frame.rsp,
     );
-    if vector == 14 {
-        println!("EXCEPTION: page fault address cr2={:#x}", read_cr2());
+    let guard = boot::stack_guard();
+    if vector == PAGE_FAULT {
+        let address = read_cr2();
+        println!("EXCEPTION: page fault address cr2={address:#x}");
+        if guard.contains(&address) {
+            println!("EXCEPTION: the address is the stack's guard page: kernel stack overflow");
+        }
+    }
+    if vector == DOUBLE_FAULT as u64 && frame.rsp.abs_diff(guard.end) <= 4096 + 64 {
+        println!(
+            "EXCEPTION: the stack pointer is at the stack's guard page: kernel stack overflow"
+        );
     }
     exit::exit(exit::ExitCode::Failure)
 }

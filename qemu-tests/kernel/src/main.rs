@@ -14,6 +14,7 @@
 mod boot;
 mod boot_info;
 mod exit;
+mod gdt;
 mod idt;
 mod irq;
 mod pic;
@@ -31,6 +32,7 @@ use exit::{exit, ExitCode};
 #[no_mangle]
 extern "C" fn kernel_main(start_info: usize) -> ! {
     serial::init();
+    gdt::init();
     idt::init();
     pic::init();
     timer::init();

@@ -50,6 +50,16 @@ pub const ALL: &[TestCase] = &[
         run: page_fault,
     },
     TestCase {
+        name: "null_pointer",
+        about: "reads address 0 (page 0 is unmapped: page fault, failure)",
+        run: null_pointer,
+    },
+    TestCase {
+        name: "stack_overflow",
+        about: "recurses without end (guard page, double fault on its own stack, failure)",
+        run: stack_overflow,
+    },
+    TestCase {
         name: "hang",
         about: "cli; hlt forever (the host's deadline must end it)",
         run: hang,
@@ -129,6 +139,31 @@ fn page_fault() {
     // ends the run: no value is ever produced from the unmapped address.
     let value = unsafe { (UNMAPPED_ADDRESS as *const u64).read_volatile() };
     println!("page_fault: read {value:#x} without a fault");
+}
+
+fn null_pointer() {
+    let address = core::hint::black_box(0usize);
+    println!("null_pointer: reading {address:#x}");
+    // SAFETY: page 0 is unmapped, so the read raises #PF, whose handler reports it and ends
+    // the run: no value is ever produced from address 0.
+    let value = unsafe { (address as *const u64).read_volatile() };
+    println!("null_pointer: read {value:#x} without a fault");
+}
+
+fn stack_overflow() {
+    println!("stack_overflow: recursing");
+    let depth = recurse(0);
+    println!("stack_overflow: returned from depth {depth} without a fault");
+}
+
+/// Uses 1 KiB of stack per level; `black_box` keeps the compiler from removing the recursion.
+fn recurse(depth: u64) -> u64 {
+    // Never true (the stack ends long before); it only gives the recursion an exit.
+    if core::hint::black_box(depth) == u64::MAX {
+        return 0;
+    }
+    let frame = core::hint::black_box([depth; 128]);
+    core::hint::black_box(recurse(depth + 1)) + frame[0]
 }
 
 fn hang() {
