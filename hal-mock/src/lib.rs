@@ -70,6 +70,7 @@
 mod bus;
 mod device;
 mod fault;
+pub mod i8042;
 mod irq;
 mod log;
 mod script;
