@@ -1,0 +1,300 @@
+//! The producer end: owned by the interrupt handler (the top half).
+
+use core::fmt;
+
+use crate::index::Ring;
+use crate::sync::Ordering;
+use crate::{Overrun, PushError, Queue, WriteChunkUninit};
+
+/// The writing end of a [`Queue`], owned by the top half (the interrupt handler).
+///
+/// There is exactly one per queue (see [`Queue::split_static`] and [`Queue::split`]); it is
+/// `Send` (move it into the interrupt handler's state) but not `Clone`. Every operation is
+/// wait-free and O(1) (batches O(n) in the copy only), uses only atomic loads and stores, and
+/// never blocks: a full queue is reported, never waited on.
+///
+/// # Orderings
+///
+/// The producer reads its own `tail` `Relaxed` (nobody else writes it), reads the consumer's
+/// `head` with `Acquire` only when its cached copy says the queue is full (so the consumer's
+/// reads of a slot happen before the slot is overwritten), writes the item, and publishes it
+/// with a `Release` store of `tail` (so the write happens before the consumer's read).
+///
+/// Handles cannot be duplicated:
+///
+/// ```compile_fail,E0599
+/// use irqkit_intq::Queue;
+///
+/// static QUEUE: Queue<u8, 4> = Queue::new();
+/// let (tx, _rx) = QUEUE.split_static().unwrap();
+/// let second = tx.clone(); // error: `Producer` is not `Clone`
+/// ```
+pub struct Producer<'a, T, const N: usize> {
+    queue: &'a Queue<T, N>,
+}
+
+impl<'a, T, const N: usize> Producer<'a, T, N> {
+    pub(crate) fn new(queue: &'a Queue<T, N>) -> Self {
+        Self { queue }
+    }
+
+    /// The queue this producer writes to.
+    #[must_use]
+    pub fn queue(&self) -> &'a Queue<T, N> {
+        self.queue
+    }
+
+    /// The number of slots, `N`.
+    #[must_use]
+    pub const fn capacity(&self) -> usize {
+        N
+    }
+
+    /// Returns `(tail, free)`: the producer's index and the number of free slots, refreshing the
+    /// cached head only if the cache shows fewer than `wanted` free slots.
+    #[inline(always)]
+    pub(crate) fn reserve(&mut self, wanted: usize) -> (usize, usize) {
+        let side = &self.queue.producer.0;
+        let tail = side.tail.load(Ordering::Relaxed);
+        // SAFETY: `head_cache` is only accessed through the unique producer, and `&mut self`
+        // excludes any other access through it.
+        let cached_head = unsafe { *side.head_cache.get() };
+        let free = N - Ring::<N>::distance(cached_head, tail);
+        if free >= wanted {
+            return (tail, free);
+        }
+        let head = self.queue.consumer.0.head.load(Ordering::Acquire);
+        // SAFETY: as above.
+        unsafe { *side.head_cache.get() = head };
+        (tail, N - Ring::<N>::distance(head, tail))
+    }
+
+    /// Publishes `count` items written at `tail ..` and notifies the consumer.
+    #[inline(always)]
+    pub(crate) fn publish(&mut self, tail: usize, count: usize) {
+        self.queue
+            .producer
+            .0
+            .tail
+            .store(Ring::<N>::advance(tail, count), Ordering::Release);
+        self.queue.notify(tail);
+    }
+
+    /// Appends `value`, or hands it back if the queue is full (the `EAGAIN` of this world).
+    ///
+    /// A rejection is not counted as an overrun (the caller may retry or count it with
+    /// [`Producer::record_overruns`]); interrupt handlers usually want
+    /// [`Producer::push_or_count`].
+    ///
+    /// # Errors
+    ///
+    /// [`PushError::Full`] with `value` if all `N` slots hold unread items.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use irqkit_intq::{PushError, Queue};
+    ///
+    /// let mut queue: Queue<char, 1> = Queue::new();
+    /// let (mut tx, _rx) = queue.split();
+    /// assert_eq!(tx.try_push('a'), Ok(()));
+    /// assert_eq!(tx.try_push('b'), Err(PushError::Full('b')));
+    /// ```
+    #[inline]
+    pub fn try_push(&mut self, value: T) -> Result<(), PushError<T>> {
+        let (tail, free) = self.reserve(1);
+        if free == 0 {
+            return Err(PushError::Full(value));
+        }
+        let slot = Ring::<N>::slot(tail);
+        self.queue.tracker.write(slot, 1);
+        // SAFETY: `free > 0` means slot `tail` is outside `head .. tail`, so it belongs to the
+        // producer: the consumer has finished with it (the Acquire load of `head` in `reserve`,
+        // now or when the cache was filled, ordered its read before this write) and will not read
+        // it before the Release store in `publish`.
+        unsafe { (*self.queue.slot_ptr(slot)).write(value) };
+        self.publish(tail, 1);
+        Ok(())
+    }
+
+    /// The interrupt handler's push: appends `value`, or, if the queue is full, drops nothing
+    /// silently: it counts the rejection as an overrun and hands the value back.
+    ///
+    /// The overrun count is the queue's equivalent of the `err_count` a Linux `atkbd` keyboard
+    /// exposes in sysfs: a running total of input lost because the consumer fell behind, which
+    /// the consumer reads with [`Consumer::overruns`] and resets with
+    /// [`Consumer::take_overruns`]. The producer never blocks and never overwrites unread items
+    /// (overwriting is incompatible with a lock-free single-producer single-consumer queue: the
+    /// consumer may be reading the oldest item at that moment).
+    ///
+    /// # Errors
+    ///
+    /// [`Overrun`] with `value` and the new overrun total if the queue is full.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use irqkit_intq::Queue;
+    ///
+    /// let mut queue: Queue<u8, 2> = Queue::new();
+    /// let (mut tx, mut rx) = queue.split();
+    /// for scancode in [0x1c, 0x9c, 0x32] {
+    ///     let _ = tx.push_or_count(scancode); // in an ISR: nothing to do about a full queue
+    /// }
+    /// assert_eq!(rx.overruns(), 1);
+    /// assert_eq!(rx.take_overruns(), 1);
+    /// assert_eq!(rx.overruns(), 0);
+    /// ```
+    #[inline]
+    pub fn push_or_count(&mut self, value: T) -> Result<(), Overrun<T>> {
+        self.try_push(value).map_err(|error| {
+            let total = self.record_overruns(1);
+            Overrun {
+                value: error.into_inner(),
+                total,
+            }
+        })
+    }
+
+    /// Adds `lost` to the overrun count (for items a driver had to discard itself, such as the
+    /// tail of a batch that did not fit) and returns the new running total (wrapping).
+    pub fn record_overruns(&mut self, lost: usize) -> usize {
+        let overruns = &self.queue.producer.0.overruns;
+        // Load + store instead of `fetch_add`: the producer is the only writer, and targets such
+        // as thumbv6m have no read-modify-write atomics.
+        let total = overruns.load(Ordering::Relaxed).wrapping_add(lost);
+        overruns.store(total, Ordering::Relaxed);
+        total
+    }
+
+    /// The running overrun total since the queue was created (wrapping; the consumer's resets
+    /// do not change it).
+    #[must_use]
+    pub fn overruns_total(&self) -> usize {
+        self.queue.producer.0.overruns.load(Ordering::Relaxed)
+    }
+
+    /// The number of free slots right now. Only the consumer frees slots, so the true number can
+    /// only be larger by the time the caller acts on it.
+    #[must_use]
+    pub fn free_space(&self) -> usize {
+        let tail = self.queue.producer.0.tail.load(Ordering::Relaxed);
+        let head = self.queue.consumer.0.head.load(Ordering::Acquire);
+        N - Ring::<N>::distance(head, tail)
+    }
+
+    /// Whether the queue is full right now.
+    #[must_use]
+    pub fn is_full(&self) -> bool {
+        self.free_space() == 0
+    }
+
+    /// Copies as many items of `items` as fit, publishes them with a single index store (and
+    /// a single notification), and returns how many were pushed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use irqkit_intq::Queue;
+    ///
+    /// let mut queue: Queue<u8, 4> = Queue::new();
+    /// let (mut tx, mut rx) = queue.split();
+    /// assert_eq!(tx.push_slice(b"hello"), 4);
+    /// let mut out = [0; 8];
+    /// assert_eq!(rx.pop_slice(&mut out), 4);
+    /// assert_eq!(&out[..4], b"hell");
+    /// ```
+    pub fn push_slice(&mut self, items: &[T]) -> usize
+    where
+        T: Copy,
+    {
+        self.write_chunk_uninit(items.len()).fill_from_slice(items)
+    }
+
+    /// Reserves up to `max_len` free slots for in-place writing (zero-copy): a driver can DMA or
+    /// copy straight into them, then [`commit`](WriteChunkUninit::commit) how many it filled.
+    /// The chunk may be shorter than `max_len` (even empty) when the queue has less room.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use irqkit_intq::Queue;
+    ///
+    /// let mut queue: Queue<u16, 8> = Queue::new();
+    /// let (mut tx, mut rx) = queue.split();
+    /// let filled = tx.write_chunk_uninit(3).fill_from_iter(100..);
+    /// assert_eq!(filled, 3);
+    /// assert_eq!(rx.try_pop(), Ok(100));
+    /// ```
+    pub fn write_chunk_uninit(&mut self, max_len: usize) -> WriteChunkUninit<'_, 'a, T, N> {
+        let (tail, free) = self.reserve(max_len.min(N));
+        let len = free.min(max_len);
+        WriteChunkUninit::new(self, tail, len)
+    }
+}
+
+impl<T, const N: usize> fmt::Debug for Producer<'_, T, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Producer")
+            .field("capacity", &N)
+            .field("free_space", &self.free_space())
+            .field("overruns_total", &self.overruns_total())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Overrun, PushError, Queue};
+
+    #[test]
+    fn push_or_count_counts_exactly_the_rejections() {
+        let mut queue: Queue<u8, 2> = Queue::new();
+        let (mut tx, mut rx) = queue.split();
+        assert_eq!(tx.push_or_count(1), Ok(()));
+        assert_eq!(tx.push_or_count(2), Ok(()));
+        assert_eq!(tx.push_or_count(3), Err(Overrun { value: 3, total: 1 }));
+        assert_eq!(tx.push_or_count(4), Err(Overrun { value: 4, total: 2 }));
+        assert_eq!(tx.try_push(5), Err(PushError::Full(5))); // not counted
+        assert_eq!(rx.overruns(), 2);
+        assert_eq!(rx.take_overruns(), 2);
+        assert_eq!(rx.overruns(), 0);
+        assert_eq!(tx.record_overruns(3), 5);
+        assert_eq!(tx.overruns_total(), 5);
+        assert_eq!(rx.overruns(), 3);
+    }
+
+    #[test]
+    fn overrun_counter_wraps_without_losing_the_difference() {
+        let mut queue: Queue<u8, 1> = Queue::new();
+        let (mut tx, mut rx) = queue.split();
+        tx.record_overruns(usize::MAX - 1);
+        assert_eq!(rx.take_overruns(), usize::MAX - 1);
+        tx.record_overruns(5); // total wraps past zero
+        assert_eq!(rx.overruns(), 5);
+    }
+
+    #[test]
+    fn free_space_tracks_pushes_and_pops() {
+        let mut queue: Queue<u8, 5> = Queue::new();
+        let (mut tx, mut rx) = queue.split();
+        assert_eq!(tx.free_space(), 5);
+        tx.push_slice(&[1, 2, 3]);
+        assert_eq!(tx.free_space(), 2);
+        rx.try_pop().unwrap();
+        assert_eq!(tx.free_space(), 3);
+        assert_eq!(tx.capacity(), 5);
+    }
+
+    #[test]
+    fn write_chunk_never_exceeds_free_space() {
+        let mut queue: Queue<u8, 4> = Queue::new();
+        let (mut tx, _rx) = queue.split();
+        assert_eq!(tx.write_chunk_uninit(usize::MAX).len(), 4);
+        tx.push_slice(&[0; 3]);
+        let chunk = tx.write_chunk_uninit(10);
+        assert_eq!(chunk.len(), 1);
+        assert_eq!(chunk.fill_from_slice(&[7, 8]), 1);
+        assert!(tx.write_chunk_uninit(1).is_empty());
+    }
+}

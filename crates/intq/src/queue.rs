@@ -1,0 +1,494 @@
+//! The queue storage, its construction, and the split into producer and consumer.
+
+use core::cell::UnsafeCell;
+use core::fmt;
+use core::mem::MaybeUninit;
+
+use crate::index::Ring;
+use crate::sync::{fence, AtomicBool, AtomicUsize, Ordering, SlotTracker};
+use crate::wake::{Pend, Waiter, WakeMode};
+use crate::{AlreadySplit, Consumer, Producer};
+
+/// Defines a `const fn` in normal builds and a plain `fn` under loom (loom's atomics cannot be
+/// built in a constant).
+macro_rules! const_unless_loom {
+    ($(#[$attr:meta])* $vis:vis fn $name:ident($($args:tt)*) -> $ret:ty $body:block) => {
+        #[cfg(not(loom))]
+        $(#[$attr])*
+        $vis const fn $name($($args)*) -> $ret $body
+
+        #[cfg(loom)]
+        $(#[$attr])*
+        $vis fn $name($($args)*) -> $ret $body
+    };
+}
+
+/// Keeps the producer's and the consumer's fields on separate cache lines, so that one side
+/// writing its index does not evict the line the other side is working on (false sharing).
+///
+/// 128 bytes where the hardware prefetches cache lines in adjacent pairs (x86-64, AArch64),
+/// 32 bytes on 32-bit ARM and RISC-V microcontrollers (small lines or no cache: do not waste
+/// RAM), 64 bytes elsewhere.
+#[cfg_attr(
+    any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "powerpc64"
+    ),
+    repr(C, align(128))
+)]
+#[cfg_attr(any(target_arch = "arm", target_arch = "riscv32"), repr(C, align(32)))]
+#[cfg_attr(
+    not(any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "powerpc64",
+        target_arch = "arm",
+        target_arch = "riscv32"
+    )),
+    repr(C, align(64))
+)]
+pub(crate) struct CachePadded<T>(pub(crate) T);
+
+/// Fields written by the producer (and read by the consumer only when its cache runs dry).
+pub(crate) struct ProducerSide {
+    /// Index of the next slot the producer writes, in `0 .. 2N`. Written only by the producer.
+    pub(crate) tail: AtomicUsize,
+    /// The producer's last view of `head`. Touched only through the unique [`Producer`].
+    pub(crate) head_cache: UnsafeCell<usize>,
+    /// Items rejected because the queue was full, wrapping. Written only by the producer.
+    pub(crate) overruns: AtomicUsize,
+    /// Read-only after construction.
+    pub(crate) mode: WakeMode,
+    /// Read-only after construction.
+    pub(crate) pend: Option<&'static dyn Pend>,
+}
+
+/// Fields written by the consumer.
+pub(crate) struct ConsumerSide {
+    /// Index of the next slot the consumer reads, in `0 .. 2N`. Written only by the consumer.
+    pub(crate) head: AtomicUsize,
+    /// The consumer's last view of `tail`. Touched only through the unique [`Consumer`].
+    pub(crate) tail_cache: UnsafeCell<usize>,
+    /// The producer's overrun total when the consumer last reset its count. Consumer only.
+    pub(crate) overruns_seen: UnsafeCell<usize>,
+}
+
+/// A bounded single-producer single-consumer queue of `N` items of type `T`.
+///
+/// Build it with [`Queue::new`] (a `const fn`, so it can be a `static`), then hand its two ends
+/// out with [`Queue::split_static`] (for a `static`, once) or [`Queue::split`] (borrowing a
+/// local queue). All `N` slots are usable; any `N > 0` works, powers of two are a little
+/// faster (indices are masked instead of compared).
+///
+/// Items left in the queue when it is dropped are dropped with it.
+///
+/// # Examples
+///
+/// ```
+/// use irqkit_intq::Queue;
+///
+/// let mut queue: Queue<u32, 4> = Queue::new();
+/// let (mut tx, mut rx) = queue.split();
+/// for i in 0..4 {
+///     tx.try_push(i).unwrap();
+/// }
+/// assert!(tx.try_push(4).is_err()); // full at N items, not N - 1
+/// assert_eq!(rx.try_pop(), Ok(0));
+/// ```
+///
+/// A queue cannot be split a second time while its ends are alive:
+///
+/// ```compile_fail,E0499
+/// use irqkit_intq::Queue;
+///
+/// let mut queue: Queue<u8, 4> = Queue::new();
+/// let (tx, rx) = queue.split();
+/// let (tx2, rx2) = queue.split(); // error: `queue` is already borrowed mutably
+/// drop((tx, rx, tx2, rx2));
+/// ```
+#[repr(C)]
+pub struct Queue<T, const N: usize> {
+    pub(crate) producer: CachePadded<ProducerSide>,
+    pub(crate) consumer: CachePadded<ConsumerSide>,
+    pub(crate) waiter: CachePadded<Waiter>,
+    pub(crate) split_done: AtomicBool,
+    pub(crate) tracker: SlotTracker<N>,
+    slots: [UnsafeCell<MaybeUninit<T>>; N],
+}
+
+// SAFETY: the queue moves `T` values from the producer's context to the consumer's, hence
+// `T: Send`. Shared access is sound because every non-atomic field has a single owner at a
+// time: slot `i` belongs to the producer while `i` is outside `head .. tail` and to the consumer
+// while inside (the Release store of an index hands the slots over, the Acquire load on the
+// other side takes them), `head_cache` is touched only through the unique `Producer`,
+// `tail_cache` and `overruns_seen` only through the unique `Consumer` (uniqueness is enforced by
+// `split(&mut self)` and the one-shot `split_static`), and the waker slot is behind a critical
+// section. `&T` is handed only to the consumer (`peek`, `ReadChunk`), so `T: Sync` is not needed.
+unsafe impl<T: Send, const N: usize> Sync for Queue<T, N> {}
+
+impl<T, const N: usize> Queue<T, N> {
+    const_unless_loom! {
+        /// Creates an empty queue whose producer wakes a waiting consumer on every push
+        /// ([`WakeMode::Level`]).
+        ///
+        /// A `const fn`: the queue can be a `static` (no allocator, no runtime init).
+        ///
+        /// # Panics
+        ///
+        /// Never at run time. `N == 0` (or an `N` near `usize::MAX / 4`) is rejected at compile
+        /// time.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use irqkit_intq::Queue;
+        ///
+        /// static KEYBOARD: Queue<u8, 64> = Queue::new();
+        /// assert_eq!(KEYBOARD.capacity(), 64);
+        /// ```
+        #[must_use]
+        pub fn new() -> Self {
+            #[allow(clippy::let_unit_value)]
+            let () = Ring::<N>::VALID;
+            Self {
+                producer: CachePadded(ProducerSide {
+                    tail: AtomicUsize::new(0),
+                    head_cache: UnsafeCell::new(0),
+                    overruns: AtomicUsize::new(0),
+                    mode: WakeMode::Level,
+                    pend: None,
+                }),
+                consumer: CachePadded(ConsumerSide {
+                    head: AtomicUsize::new(0),
+                    tail_cache: UnsafeCell::new(0),
+                    overruns_seen: UnsafeCell::new(0),
+                }),
+                waiter: CachePadded(Waiter::new()),
+                split_done: AtomicBool::new(false),
+                tracker: SlotTracker::new(),
+                slots: [const { UnsafeCell::new(MaybeUninit::uninit()) }; N],
+            }
+        }
+    }
+
+    const_unless_loom! {
+        /// Sets when the producer notifies the consumer (see [`WakeMode`]); builder style, usable
+        /// in a `static` initializer.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use irqkit_intq::{Queue, WakeMode};
+        ///
+        /// // A queue that a thread polls: no wake-up work on the push path at all.
+        /// static SAMPLES: Queue<u16, 128> = Queue::new().with_wake_mode(WakeMode::Off);
+        /// ```
+        #[must_use]
+        pub fn with_wake_mode(mut self, mode: WakeMode) -> Self {
+            self.producer.0.mode = mode;
+            self
+        }
+    }
+
+    const_unless_loom! {
+        /// Installs the hook the producer calls to pend a bottom half (for example an
+        /// `irqkit-defer` work item) when it notifies; builder style, usable in a `static`.
+        ///
+        /// In [`WakeMode::Level`] the hook runs after every push (and once per batch), in
+        /// [`WakeMode::Edge`] only when a push made the queue non-empty, never in
+        /// [`WakeMode::Off`]. It runs in the producer's context (typically the interrupt
+        /// handler), so it must be short and must not block.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use core::sync::atomic::{AtomicBool, Ordering};
+        /// use irqkit_intq::{PendFn, Queue};
+        ///
+        /// static KEYBOARD_BH_PENDING: AtomicBool = AtomicBool::new(false);
+        /// fn pend_keyboard_bh() {
+        ///     KEYBOARD_BH_PENDING.store(true, Ordering::Release);
+        /// }
+        /// static PEND: PendFn = PendFn(pend_keyboard_bh);
+        /// static KEYBOARD: irqkit_intq::Queue<u8, 64> = Queue::new().with_pend(&PEND);
+        ///
+        /// let (mut tx, _rx) = KEYBOARD.split_static().unwrap();
+        /// tx.try_push(0x1c).unwrap();
+        /// assert!(KEYBOARD_BH_PENDING.load(Ordering::Acquire));
+        /// ```
+        #[must_use]
+        pub fn with_pend(mut self, pend: &'static dyn Pend) -> Self {
+            self.producer.0.pend = Some(pend);
+            self
+        }
+    }
+
+    /// Hands out the producer and consumer of a queue that lives forever (a `static`),
+    /// exactly once.
+    ///
+    /// This is the sound replacement for "split in `main`, use the producer in the interrupt
+    /// handler": the handles borrow the queue for `'static` and can be moved into whatever
+    /// the interrupt handler reads (for instance a `critical_section::Mutex`), and a second call
+    /// fails instead of creating a second producer. The one-shot flag is set with an atomic swap,
+    /// or inside a critical section on targets without one (`thumbv6m-none-eabi`); it is not on
+    /// any hot path.
+    ///
+    /// # Errors
+    ///
+    /// [`AlreadySplit`] if the queue was split before.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use irqkit_intq::{AlreadySplit, Queue};
+    ///
+    /// static QUEUE: Queue<u8, 16> = Queue::new();
+    ///
+    /// let (mut tx, mut rx) = QUEUE.split_static().unwrap();
+    /// assert_eq!(QUEUE.split_static().err(), Some(AlreadySplit));
+    /// tx.try_push(7).unwrap();
+    /// assert_eq!(rx.try_pop(), Ok(7));
+    /// ```
+    pub fn split_static(
+        &'static self,
+    ) -> Result<(Producer<'static, T, N>, Consumer<'static, T, N>), AlreadySplit> {
+        if crate::sync::set_once(&self.split_done) {
+            Ok((Producer::new(self), Consumer::new(self)))
+        } else {
+            Err(AlreadySplit)
+        }
+    }
+
+    /// Splits a queue the caller holds exclusively into its producer and consumer.
+    ///
+    /// The mutable borrow freezes the queue while the handles live, so no second pair can exist
+    /// (a compile-time guarantee, see the type's docs). After both handles are dropped the queue
+    /// can be split again and keeps its contents.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use irqkit_intq::Queue;
+    ///
+    /// let mut queue: Queue<u8, 2> = Queue::new();
+    /// {
+    ///     let (mut tx, _rx) = queue.split();
+    ///     tx.try_push(1).unwrap();
+    /// }
+    /// let (_tx, mut rx) = queue.split();
+    /// assert_eq!(rx.try_pop(), Ok(1));
+    /// ```
+    pub fn split(&mut self) -> (Producer<'_, T, N>, Consumer<'_, T, N>) {
+        let queue: &Self = self;
+        (Producer::new(queue), Consumer::new(queue))
+    }
+
+    /// The number of slots, `N` (all of them usable).
+    #[must_use]
+    pub const fn capacity(&self) -> usize {
+        N
+    }
+
+    /// A snapshot of the number of queued items, from any context. It may be stale by the time
+    /// it is used; the handles' `len` / `free_space` give bounds that only grow in the caller's
+    /// favour.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        let head = self.consumer.0.head.load(Ordering::Acquire);
+        let tail = self.producer.0.tail.load(Ordering::Acquire);
+        Ring::<N>::distance(head, tail)
+    }
+
+    /// Whether the snapshot of [`Queue::len`] is zero.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The queue's [`WakeMode`].
+    #[must_use]
+    pub const fn wake_mode(&self) -> WakeMode {
+        self.producer.0.mode
+    }
+
+    /// Pointer to slot `slot` (`slot < N`). Writing through it needs ownership of the slot.
+    #[inline(always)]
+    pub(crate) fn slot_ptr(&self, slot: usize) -> *mut MaybeUninit<T> {
+        debug_assert!(slot < N);
+        // SAFETY: `slot < N`, so the offset stays inside the array the pointer was taken from.
+        // `raw_get` turns the `UnsafeCell` pointer into a pointer that may be written through.
+        UnsafeCell::raw_get(unsafe { self.slots.as_ptr().add(slot) })
+    }
+
+    /// The producer's notification after publishing items `old_tail ..` (called once per push
+    /// or batch). Runs in the producer's (interrupt) context: no blocking, no allocation.
+    #[inline(always)]
+    pub(crate) fn notify(&self, old_tail: usize) {
+        match self.producer.0.mode {
+            WakeMode::Off => {}
+            WakeMode::Level => {
+                // Orders the tail store before the `parked` load; pairs with the fence the
+                // consumer runs between setting `parked` and re-checking `tail` (Dekker): at
+                // least one side sees the other's store, so no wake-up is lost.
+                fence(Ordering::SeqCst);
+                self.waiter.0.wake_if_parked();
+                if let Some(pend) = self.producer.0.pend {
+                    pend.pend();
+                }
+            }
+            WakeMode::Edge => {
+                // Same Dekker pairing, here with the fence the consumer runs when it finds the
+                // queue empty: either it sees our tail, or we see its final head.
+                fence(Ordering::SeqCst);
+                if self.consumer.0.head.load(Ordering::Relaxed) == old_tail {
+                    self.waiter.0.wake_if_parked();
+                    if let Some(pend) = self.producer.0.pend {
+                        pend.pend();
+                    }
+                }
+            }
+        }
+    }
+
+    /// The consumer's fresh view of `tail`. `head` is the consumer's index.
+    ///
+    /// In [`WakeMode::Edge`], before reporting "empty" the consumer runs a `SeqCst` fence and
+    /// looks again, so that a producer that publishes after this point sees the consumer's final
+    /// head and recognises the empty -> non-empty edge (see [`Queue::notify`]).
+    #[inline(always)]
+    pub(crate) fn observe_tail(&self, head: usize) -> usize {
+        let tail = self.producer.0.tail.load(Ordering::Acquire);
+        if tail == head && matches!(self.producer.0.mode, WakeMode::Edge) {
+            fence(Ordering::SeqCst);
+            return self.producer.0.tail.load(Ordering::Acquire);
+        }
+        tail
+    }
+}
+
+impl<T, const N: usize> Default for Queue<T, N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T, const N: usize> Drop for Queue<T, N> {
+    fn drop(&mut self) {
+        let head = self.consumer.0.head.load(Ordering::Relaxed);
+        let tail = self.producer.0.tail.load(Ordering::Relaxed);
+        let (first, first_len, second_len) =
+            Ring::<N>::split_range(head, Ring::<N>::distance(head, tail));
+        for slot in (first..first + first_len).chain(0..second_len) {
+            // SAFETY: `&mut self` excludes every other access, and the slots in `head .. tail`
+            // hold initialized items that nobody has read out.
+            unsafe { (*self.slot_ptr(slot)).assume_init_drop() };
+        }
+    }
+}
+
+impl<T, const N: usize> fmt::Debug for Queue<T, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Queue")
+            .field("capacity", &N)
+            .field("len", &self.len())
+            .field("wake_mode", &self.producer.0.mode)
+            .field("pend_hook", &self.producer.0.pend.is_some())
+            .field("split_static", &self.split_done.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::PushError;
+    use std::sync::atomic::AtomicUsize as StdAtomicUsize;
+    use std::sync::Arc;
+
+    /// Counts how many of its values were dropped.
+    struct DropCounter(Arc<StdAtomicUsize>);
+
+    impl Drop for DropCounter {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn full_capacity_is_usable_for_any_n() {
+        fn fill<const N: usize>() {
+            let mut queue: Queue<usize, N> = Queue::new();
+            let (mut tx, mut rx) = queue.split();
+            for lap in 0..3 {
+                for i in 0..N {
+                    assert_eq!(tx.try_push(lap * N + i), Ok(()));
+                }
+                assert_eq!(tx.try_push(usize::MAX), Err(PushError::Full(usize::MAX)));
+                assert!(tx.is_full());
+                assert_eq!(rx.len(), N);
+                for i in 0..N {
+                    assert_eq!(rx.try_pop(), Ok(lap * N + i));
+                }
+                assert!(rx.is_empty());
+            }
+        }
+        fill::<1>();
+        fill::<2>();
+        fill::<3>();
+        fill::<5>();
+        fill::<8>();
+    }
+
+    #[test]
+    fn drop_releases_queued_items_including_wrapped_ones() {
+        let drops = Arc::new(StdAtomicUsize::new(0));
+        {
+            let mut queue: Queue<DropCounter, 3> = Queue::new();
+            let (mut tx, mut rx) = queue.split();
+            for _ in 0..3 {
+                assert!(tx.try_push(DropCounter(drops.clone())).is_ok());
+            }
+            drop(rx.try_pop()); // 1 dropped; the next pushes wrap around
+            drop(rx.try_pop()); // 2 dropped
+            assert!(tx.try_push(DropCounter(drops.clone())).is_ok());
+            assert!(tx.try_push(DropCounter(drops.clone())).is_ok());
+            assert_eq!(drops.load(std::sync::atomic::Ordering::Relaxed), 2);
+        }
+        assert_eq!(drops.load(std::sync::atomic::Ordering::Relaxed), 5);
+    }
+
+    #[test]
+    fn split_static_works_once_and_resplit_keeps_contents() {
+        let queue: &'static Queue<u8, 4> =
+            std::boxed::Box::leak(std::boxed::Box::new(Queue::new()));
+        let (mut tx, mut rx) = queue.split_static().unwrap();
+        assert_eq!(queue.split_static().err(), Some(AlreadySplit));
+        tx.try_push(3).unwrap();
+        assert_eq!(queue.len(), 1);
+        assert_eq!(rx.try_pop(), Ok(3));
+
+        let mut local: Queue<u8, 4> = Queue::new();
+        local.split().0.try_push(9).unwrap();
+        assert_eq!(local.split().1.try_pop(), Ok(9));
+    }
+
+    #[test]
+    fn zero_sized_items_are_counted() {
+        let mut queue: Queue<(), 3> = Queue::new();
+        let (mut tx, mut rx) = queue.split();
+        assert_eq!(tx.push_slice(&[(); 5]), 3);
+        assert_eq!(rx.try_pop(), Ok(()));
+        assert_eq!(rx.len(), 2);
+    }
+
+    #[test]
+    fn debug_output_names_the_state() {
+        let queue: Queue<u8, 4> = Queue::new().with_wake_mode(WakeMode::Edge);
+        let text = std::format!("{queue:?}");
+        assert!(
+            text.contains("capacity: 4") && text.contains("Edge"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,356 @@
+//! Waking the consumer: wake modes, the bottom-half hook, blocking waits and async waits.
+
+use core::convert::Infallible;
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll, Waker};
+
+use crate::sync::{fence, AtomicBool, Guarded, Ordering};
+use crate::Consumer;
+
+/// When the producer notifies the consumer (wakes a parked `.await` and calls the
+/// [`Pend`] hook).
+///
+/// | mode | notifies on | push-path cost | pitfall |
+/// |------|-------------|----------------|---------|
+/// | `Level` (default) | every push / batch | one `SeqCst` fence + one load | none: a consumer that stops early is notified again by the next push |
+/// | `Edge` | a push onto an empty queue | one `SeqCst` fence + one load | a consumer that stops before the queue is empty is never notified again: the queue fills, overruns, and stays stuck |
+/// | `Off` | never | none | waiters poll (`.await` busy-polls, blocking waits spin or halt) |
+///
+/// `Level` is the default because it loses no wake-up whatever the consumer does, like a
+/// level-triggered interrupt line that stays asserted. `Edge` is like `EPOLLET`: fewer
+/// notifications for bursts, correct only if every consumer run drains the queue until
+/// [`Consumer::try_pop`] reports empty (the consumer's empty check then pairs with the
+/// producer's edge check, so the next push is seen as an edge).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WakeMode {
+    /// Notify after every push (and once per batch / chunk commit).
+    #[default]
+    Level,
+    /// Notify only when a push finds the queue empty (the empty -> non-empty transition).
+    Edge,
+    /// Never notify; the consumer polls.
+    Off,
+}
+
+/// A hook the producer calls to schedule the consumer (a bottom half, a softirq, a tasklet, an
+/// RTOS event) from interrupt context.
+///
+/// `irqkit-defer` implements this for its work items. Implementations must be short and must
+/// not block: they run inside the interrupt handler.
+pub trait Pend: Sync {
+    /// Marks the consumer as runnable.
+    fn pend(&self);
+}
+
+/// A [`Pend`] hook that calls a plain function.
+///
+/// # Examples
+///
+/// ```
+/// use irqkit_intq::{PendFn, Queue};
+///
+/// fn raise_softirq() { /* set a bit the kernel checks on interrupt exit */ }
+/// static PEND: PendFn = PendFn(raise_softirq);
+/// static SERIAL_RX: Queue<u8, 256> = Queue::new().with_pend(&PEND);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct PendFn(pub fn());
+
+impl Pend for PendFn {
+    fn pend(&self) {
+        (self.0)();
+    }
+}
+
+/// The consumer's parking spot for `.await`: a flag the producer checks on its push path, and
+/// the waker itself behind a critical section (no read-modify-write atomics needed).
+pub(crate) struct Waiter {
+    /// Set (inside the critical section) by a consumer that is about to return `Pending`;
+    /// cleared by whoever takes the waker. Read without the lock by the producer.
+    parked: AtomicBool,
+    waker: Guarded<Option<Waker>>,
+}
+
+impl Waiter {
+    #[cfg(not(loom))]
+    pub(crate) const fn new() -> Self {
+        Self {
+            parked: AtomicBool::new(false),
+            waker: Guarded::new(None),
+        }
+    }
+
+    #[cfg(loom)]
+    pub(crate) fn new() -> Self {
+        Self {
+            parked: AtomicBool::new(false),
+            waker: Guarded::new(None),
+        }
+    }
+
+    /// Consumer: stores the waker and raises `parked`. The caller must then run a `SeqCst`
+    /// fence and re-check the queue before returning `Pending`.
+    fn park(&self, waker: &Waker) {
+        self.waker.with(|slot| {
+            match slot {
+                Some(current) if current.will_wake(waker) => {}
+                _ => *slot = Some(waker.clone()),
+            }
+            self.parked.store(true, Ordering::Relaxed);
+        });
+    }
+
+    /// Removes the waker and lowers `parked`; returns the waker for waking outside the lock.
+    fn unpark(&self) -> Option<Waker> {
+        self.waker.with(|slot| {
+            self.parked.store(false, Ordering::Relaxed);
+            slot.take()
+        })
+    }
+
+    /// Producer, after its `SeqCst` fence: wakes the consumer if it is parked.
+    #[inline(always)]
+    pub(crate) fn wake_if_parked(&self) {
+        if self.parked.load(Ordering::Relaxed) {
+            self.wake_parked();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn wake_parked(&self) {
+        if let Some(waker) = self.unpark() {
+            waker.wake();
+        }
+    }
+}
+
+/// How a consumer waits for data in [`Consumer::pop_blocking`]: spin, halt the CPU, block the
+/// thread in the OS's scheduler, or give up after a deadline. Supplied by the caller, because
+/// only the kernel knows how its CPU sleeps.
+///
+/// # For implementors
+///
+/// `wait` is called when the queue was seen empty. It must return once `ready()` may have become
+/// true (returning early is fine: the caller loops), or return an error to give up. To sleep
+/// without losing a wake-up, check `ready()` with the wake-up source masked and sleep in the same
+/// step that unmasks it, as x86 `cli; ...; sti; hlt` does (`sti` delays interrupts by one
+/// instruction, so the interrupt lands after `hlt` and ends it):
+///
+/// ```
+/// use core::convert::Infallible;
+/// use irqkit_intq::Wait;
+///
+/// /// Sleeps with `hlt` until an interrupt arrives (x86, ring 0).
+/// struct Halt;
+///
+/// impl Wait for Halt {
+///     type Error = Infallible;
+///     fn wait(&mut self, ready: &mut dyn FnMut() -> bool) -> Result<(), Infallible> {
+///         # #[cfg(any())]
+///         unsafe { core::arch::asm!("cli") };
+///         if !ready() {
+///             # #[cfg(any())]
+///             unsafe { core::arch::asm!("sti; hlt") }; // atomically re-enable and sleep
+///             return Ok(());
+///         }
+///         # #[cfg(any())]
+///         unsafe { core::arch::asm!("sti") };
+///         Ok(())
+///     }
+/// }
+/// # let _ = Halt;
+/// ```
+pub trait Wait {
+    /// Why the wait gave up (use [`Infallible`] for strategies that wait forever).
+    type Error;
+
+    /// Waits until `ready()` may return `true`.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the strategy reports to stop waiting (a timeout, a signal).
+    fn wait(&mut self, ready: &mut dyn FnMut() -> bool) -> Result<(), Self::Error>;
+}
+
+impl<W: Wait + ?Sized> Wait for &mut W {
+    type Error = W::Error;
+
+    fn wait(&mut self, ready: &mut dyn FnMut() -> bool) -> Result<(), Self::Error> {
+        (**self).wait(ready)
+    }
+}
+
+/// Busy-waits (with the CPU's spin-loop hint) until data arrives. For multi-core systems and
+/// tests; on a single core the producer must be an interrupt handler, or this spins forever.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Spin;
+
+impl Wait for Spin {
+    type Error = Infallible;
+
+    fn wait(&mut self, ready: &mut dyn FnMut() -> bool) -> Result<(), Infallible> {
+        while !ready() {
+            core::hint::spin_loop();
+        }
+        Ok(())
+    }
+}
+
+/// Busy-waits at most `remaining` checks in total, then gives up with [`SpinTimeout`].
+///
+/// # Examples
+///
+/// ```
+/// use irqkit_intq::{Queue, SpinLimit, SpinTimeout};
+///
+/// let mut queue: Queue<u8, 4> = Queue::new();
+/// let (_tx, mut rx) = queue.split();
+/// let mut wait = SpinLimit { remaining: 100 };
+/// assert_eq!(rx.pop_blocking(&mut wait), Err(SpinTimeout));
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct SpinLimit {
+    /// Checks left before giving up.
+    pub remaining: u64,
+}
+
+/// [`SpinLimit`] ran out of checks before data arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpinTimeout;
+
+impl fmt::Display for SpinTimeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("gave up waiting for the queue: spin limit reached")
+    }
+}
+
+impl core::error::Error for SpinTimeout {}
+
+impl Wait for SpinLimit {
+    type Error = SpinTimeout;
+
+    fn wait(&mut self, ready: &mut dyn FnMut() -> bool) -> Result<(), SpinTimeout> {
+        loop {
+            if ready() {
+                return Ok(());
+            }
+            if self.remaining == 0 {
+                return Err(SpinTimeout);
+            }
+            self.remaining -= 1;
+            core::hint::spin_loop();
+        }
+    }
+}
+
+/// Future returned by [`Consumer::readable`]: resolves to the number of queued items once
+/// there is at least one.
+#[must_use = "futures do nothing unless polled"]
+pub struct Readable<'c, 'a, T, const N: usize> {
+    consumer: &'c mut Consumer<'a, T, N>,
+    parked: bool,
+}
+
+impl<'c, 'a, T, const N: usize> Readable<'c, 'a, T, N> {
+    pub(crate) fn new(consumer: &'c mut Consumer<'a, T, N>) -> Self {
+        Self {
+            consumer,
+            parked: false,
+        }
+    }
+}
+
+impl<T, const N: usize> Future for Readable<'_, '_, T, N> {
+    type Output = usize;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<usize> {
+        let this = self.get_mut();
+        let len = this.consumer.refresh_len();
+        if len > 0 {
+            return Poll::Ready(len);
+        }
+        let queue = this.consumer.queue();
+        if queue.wake_mode() == WakeMode::Off {
+            // Nobody will wake us: ask to be polled again (a busy poll through the executor).
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        let waiter = &queue.waiter.0;
+        waiter.park(cx.waker());
+        this.parked = true;
+        // Pairs with the producer's fence in `Queue::notify`: either the producer sees
+        // `parked`, or we see its tail below.
+        fence(Ordering::SeqCst);
+        let len = this.consumer.refresh_len();
+        if len > 0 {
+            this.parked = false;
+            drop(waiter.unpark());
+            return Poll::Ready(len);
+        }
+        Poll::Pending
+    }
+}
+
+impl<T, const N: usize> Drop for Readable<'_, '_, T, N> {
+    fn drop(&mut self) {
+        if self.parked {
+            // A cancelled wait must not leave a stale waker behind.
+            drop(self.consumer.queue().waiter.0.unpark());
+        }
+    }
+}
+
+impl<T, const N: usize> fmt::Debug for Readable<'_, '_, T, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Readable")
+            .field("parked", &self.parked)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Future returned by [`Consumer::pop`]: resolves to the next item.
+#[must_use = "futures do nothing unless polled"]
+pub struct Pop<'c, 'a, T, const N: usize> {
+    readable: Readable<'c, 'a, T, N>,
+}
+
+impl<'c, 'a, T, const N: usize> Pop<'c, 'a, T, N> {
+    pub(crate) fn new(consumer: &'c mut Consumer<'a, T, N>) -> Self {
+        Self {
+            readable: Readable::new(consumer),
+        }
+    }
+}
+
+impl<T, const N: usize> Future for Pop<'_, '_, T, N> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let this = self.get_mut();
+        if let Ok(value) = this.readable.consumer.try_pop() {
+            return Poll::Ready(value);
+        }
+        match Pin::new(&mut this.readable).poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(_) => match this.readable.consumer.try_pop() {
+                Ok(value) => Poll::Ready(value),
+                // Unreachable in practice (only this consumer removes items), but never spin.
+                Err(_) => {
+                    cx.waker().wake_by_ref();
+                    Poll::Pending
+                }
+            },
+        }
+    }
+}
+
+impl<T, const N: usize> fmt::Debug for Pop<'_, '_, T, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pop")
+            .field("readable", &self.readable)
+            .finish()
+    }
+}
