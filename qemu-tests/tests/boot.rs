@@ -260,3 +260,35 @@ fn qemu_refuses_an_unknown_key_name() {
     assert!(matches!(error, Error::Qmp(_)), "{error}");
     assert!(error.to_string().contains("no_such_key"), "{error}");
 }
+
+#[test]
+#[ignore = "needs QEMU: run by cargo xtask test"]
+fn a_typed_word_arrives_complete_and_in_order() {
+    let mut running = Qemu::new("echo_keys").spawn().unwrap();
+    running.wait_for_line("READY", secs(20)).unwrap();
+    // 12 taps = 24 bytes: more than QEMU's 16-byte PS/2 queue, so this checks the pacing.
+    let word = ["h", "e", "l", "l", "o", "spc", "w", "o", "r", "l", "d"];
+    running.send_keys(&word).unwrap();
+    running.send_keys(&["esc"]).unwrap();
+    let outcome = running
+        .wait()
+        .unwrap()
+        .expect_success()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let keys: Vec<&str> = outcome
+        .serial
+        .iter()
+        .filter_map(|line| line.strip_prefix("key="))
+        .collect();
+    let make = [
+        "23", "12", "26", "26", "18", "39", "11", "18", "13", "26", "20", "01",
+    ];
+    let expected: Vec<String> = make
+        .iter()
+        .flat_map(|code| {
+            let code = u8::from_str_radix(code, 16).unwrap();
+            [format!("{code:02x}"), format!("{:02x}", code | 0x80)]
+        })
+        .collect();
+    assert_eq!(keys, expected);
+}
