@@ -195,7 +195,7 @@ impl Bus {
         model: M,
     ) -> Result<DeviceHandle<M>, AttachError> {
         let mut state = self.sim.lock();
-        let device = DeviceId::from_index(state.devices.len());
+        let device = DeviceId::new(state.devices.len());
         let mut map = state.map.clone();
         if ranges.is_empty() {
             return Err(AttachError::NoRanges {
@@ -284,7 +284,7 @@ impl Bus {
     pub fn reset_devices(&self) {
         let count = self.sim.lock().devices.len();
         for index in 0..count {
-            self.reset_device(DeviceId::from_index(index));
+            self.reset_device(DeviceId::new(index));
         }
     }
 

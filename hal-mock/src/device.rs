@@ -49,7 +49,9 @@ impl Width {
 pub struct DeviceId(usize);
 
 impl DeviceId {
-    pub(crate) const fn from_index(index: usize) -> Self {
+    /// The id of the device attached `index`-th (from 0); [`Bus::with_device`](crate::Bus::with_device)
+    /// reports one that does not exist.
+    pub const fn new(index: usize) -> Self {
         Self(index)
     }
 

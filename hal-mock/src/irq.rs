@@ -1,25 +1,5 @@
 //! Interrupt lines: levels and edges that models drive and tests observe, and the simulated
 //! CPU side that runs a test's interrupt handlers.
-//!
-//! # Delivery rules
-//!
-//! - A line is a wire with a level. A rising edge (low to high) counts in
-//!   [`IrqLines::rising_edges`] and, if a handler is registered for the line, marks it pending
-//!   (one pending bit per line, like an 8259's request register: edges while pending merge).
-//! - Pending handlers run after the operation that raised the line has released the simulation
-//!   (a port access, a clock step, a `raise` from the test), so a handler may use the bus, the
-//!   clock and the lines freely. Lowest line number first.
-//! - Handlers never nest: while one runs, interrupts are "disabled". If its own accesses raise
-//!   a line again (its own or another), that line is pending and its handler runs after the
-//!   current one returns, from the same delivery loop.
-//! - [`Trigger::Level`]: after its handler returns, a line still high is pending again (the
-//!   device was not acknowledged). Registering a level handler on a high line makes it pending.
-//! - At most [`storm limit`](IrqLines::set_storm_limit) handler runs (default 1000) happen in
-//!   one delivery loop; one more is an interrupt storm and panics with the line number, so a
-//!   driver that never acknowledges its device fails the test instead of hanging it.
-//! - With several threads, whichever thread finds handlers pending and no delivery running
-//!   runs them; a thread that raises a line while another thread is delivering leaves the work
-//!   to that thread.
 
 use std::fmt;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
@@ -176,7 +156,7 @@ impl IrqState {
     }
 }
 
-/// Runs pending interrupt handlers until none is left (see the module docs). Call with the
+/// Runs pending interrupt handlers until none is left (see the delivery rules on `IrqLines`). Call with the
 /// simulation unlocked.
 pub(crate) fn deliver(sim: &Sim) {
     let mut state = sim.lock();
@@ -251,6 +231,28 @@ pub(crate) fn deliver(sim: &Sim) {
 /// Cloning gives another handle to the same lines. Observation methods
 /// ([`level`](Self::level), [`rising_edges`](Self::rising_edges), [`take_edge`](Self::take_edge))
 /// are lock-free, so a second thread can watch a line while the driver runs.
+///
+/// # Delivery rules
+///
+/// - A line is a wire with a level. A rising edge (low to high) counts in
+///   [`IrqLines::rising_edges`] and, if a handler is registered for the line, marks it pending
+///   (one pending bit per line, like an 8259's request register: edges while pending merge).
+/// - Pending handlers run after the operation that raised the line has released the simulation
+///   (a port access, a clock step, a `raise` from the test), so a handler may use the bus, the
+///   clock and the lines freely. Lowest line number first.
+/// - Handlers never nest: while one runs, interrupts are "disabled". If its own accesses raise
+///   a line again (its own or another), that line is pending and its handler runs after the
+///   current one returns, from the same delivery loop.
+/// - [`Trigger::Level`]: after its handler returns, a line still high is pending again (the
+///   device was not acknowledged). Registering a level handler on a high line makes it pending.
+/// - At most [`storm limit`](IrqLines::set_storm_limit) handler runs (default 1000) happen in
+///   one delivery loop; one more is an interrupt storm and panics with the line number, so a
+///   driver that never acknowledges its device fails the test instead of hanging it.
+/// - With several threads, whichever thread finds handlers pending and no delivery running
+///   runs them; a thread that raises a line while another thread is delivering leaves the work
+///   to that thread.
+/// - A handler that panics: the panic comes out of the operation that ran the delivery (the
+///   driver's port access, the test's `advance`); the simulation stays usable.
 ///
 /// # Examples
 ///
@@ -351,7 +353,8 @@ impl IrqLines {
             .load(Ordering::Acquire)
     }
 
-    /// Registers `handler` to run on `line` as described in the [module docs](self), replacing
+    /// Registers `handler` to run on `line` as described in the
+    /// [delivery rules](IrqLines#delivery-rules), replacing
     /// any handler the line had. It gets a [`Bus`] handle of this simulation.
     ///
     /// A [`Trigger::Level`] handler registered while the line is high runs right away.

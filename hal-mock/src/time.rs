@@ -230,7 +230,7 @@ mod tests {
 
     fn ev(token: u64) -> Scheduled {
         Scheduled {
-            device: DeviceId::from_index(0),
+            device: DeviceId::new(0),
             token,
         }
     }
