@@ -17,3 +17,15 @@
 #![forbid(unsafe_code)]
 
 // Module declarations: one line each. Helpers working in parallel append their own line here.
+pub mod controller;
+pub mod decoder;
+pub mod event;
+pub mod key_set;
+pub mod keycode;
+pub mod scancode_set;
+
+pub use decoder::Decoder;
+pub use event::{Event, Events, KeyEvent, KeyKind, Response, Resync, UnknownScancode};
+pub use key_set::KeySet;
+pub use keycode::{HidUsage, KeyCode};
+pub use scancode_set::ScancodeSet;
