@@ -4,14 +4,15 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ops::RangeInclusive;
 use std::sync::Arc;
+use std::time::Duration;
 
 use irqkit_hal::PortIo;
 
 use crate::device::{AnyDevice, Device, DeviceAddr, DeviceCtx, DeviceId, Width};
-use crate::irq::IrqLines;
+use crate::irq::{IrqLines, LineTable};
 use crate::log::{Access, LogEntry, Target};
 use crate::sim::{Sim, State};
-use crate::time::Clock;
+use crate::time::{duration_ns, Clock, SimTime};
 
 /// An attached model and its name.
 pub(crate) struct Slot {
@@ -326,109 +327,184 @@ impl Bus {
         text
     }
 
-    /// Performs `count` reads (or writes of `data`) at one port as one logged access, then
-    /// delivers interrupts. `data` is `None` for reads.
-    fn access(
-        &self,
-        port: u16,
-        width: Width,
-        write: Option<&[u32]>,
-        count: usize,
-        string: bool,
-    ) -> Vec<u32> {
-        let values = {
+    /// Sets how much virtual time each port access takes (each element of a string transfer),
+    /// default zero. The clock then moves (and due events fire) after every access, like the
+    /// ~1 us an ISA `inb` takes, so drivers that count on port reads taking time can be tested.
+    pub fn set_access_time(&self, per_access: Duration) {
+        self.sim.lock().timing.access_ns = duration_ns(per_access);
+    }
+
+    /// Makes the bus panic when `limit` port accesses in a row happen without virtual time
+    /// moving (`None`, the default, turns the check off): a driver that polls a register
+    /// without a delay would hang a test forever against a model that waits for time to pass.
+    pub fn set_spin_limit(&self, limit: Option<u64>) {
+        let mut state = self.sim.lock();
+        state.timing.spin_limit = limit;
+        state.timing.spins = 0;
+    }
+
+    /// Performs one logged bus operation at `port`, then lets time pass and delivers the
+    /// interrupts it caused. Returns the values read (empty for writes).
+    fn access(&self, port: u16, width: Width, transfer: Transfer<'_>, string: bool) -> Vec<u32> {
+        let (values, advance_to) = {
             let mut state = self.sim.lock();
-            let State {
-                devices,
-                map,
-                log,
-                core,
-            } = &mut *state;
-            let hit = map
-                .get(map.partition_point(|m| m.last < port))
-                .filter(|m| m.first <= port);
-            let mut values = Vec::with_capacity(count);
-            let target = match hit {
-                Some(m) => {
-                    let slot = &mut devices[m.device.index()];
-                    let at = DeviceAddr {
-                        range: m.range,
-                        offset: port - m.first,
-                        port,
-                    };
-                    let mut ctx =
-                        DeviceCtx::new(core, self.sim.lines_table(), m.device, &slot.name);
-                    match write {
-                        Some(data) => {
-                            for &v in data {
-                                slot.model.write(at, width, v & width.mask(), &mut ctx);
-                            }
-                        }
-                        None => {
-                            for _ in 0..count {
-                                values.push(slot.model.read(at, width, &mut ctx) & width.mask());
-                            }
-                        }
-                    }
-                    Target::Device {
-                        id: m.device,
-                        name: Arc::clone(&slot.name),
-                    }
-                }
-                None => {
-                    if write.is_none() {
-                        values.resize(count, width.mask());
-                    }
-                    Target::Unmapped
-                }
-            };
-            let access = match (write, string) {
-                (None, false) => Access::Read {
+            let (values, target) = state.dispatch(self.sim.lines_table(), port, width, &transfer);
+            let access = match (&transfer, string) {
+                (Transfer::Read { .. }, false) => Access::Read {
                     port,
                     width,
                     value: values[0],
                 },
-                (None, true) => Access::ReadString {
+                (Transfer::Read { .. }, true) => Access::ReadString {
                     port,
                     width,
                     values: values.clone(),
                 },
-                (Some(data), false) => Access::Write {
+                (Transfer::Write { data }, false) => Access::Write {
                     port,
                     width,
                     value: data[0] & width.mask(),
                 },
-                (Some(data), true) => Access::WriteString {
+                (Transfer::Write { data }, true) => Access::WriteString {
                     port,
                     width,
                     values: data.iter().map(|v| v & width.mask()).collect(),
                 },
             };
-            log.push(LogEntry {
-                at: core.now,
+            let now = state.core.now;
+            let spun = state.timing.count_spin(now);
+            let elements = u64::try_from(transfer.len()).unwrap_or(u64::MAX);
+            let advance_to = (state.timing.access_ns > 0).then(|| {
+                SimTime::from_nanos(
+                    now.as_nanos()
+                        .saturating_add(state.timing.access_ns.saturating_mul(elements)),
+                )
+            });
+            let entry = LogEntry {
+                at: now,
                 target,
                 access,
-            });
-            values
+            };
+            if let Some(spins) = spun {
+                drop(state);
+                panic!(
+                    "irqkit-hal-mock: {spins} port accesses without virtual time moving (the last: \
+                     {entry}); a driver polling without a delay? (Bus::set_spin_limit)"
+                );
+            }
+            state.log.push(entry);
+            (values, advance_to)
         };
-        self.sim.deliver_interrupts();
+        match advance_to {
+            // Runs due events and delivers interrupts.
+            Some(target) => self.sim.run_until(target),
+            None => self.sim.deliver_interrupts(),
+        }
         values
     }
 
     fn read(&self, port: u16, width: Width) -> u32 {
-        self.access(port, width, None, 1, false)[0]
+        self.access(port, width, Transfer::Read { count: 1 }, false)[0]
     }
 
     fn write(&self, port: u16, width: Width, value: u32) {
-        self.access(port, width, Some(&[value]), 1, false);
+        self.access(port, width, Transfer::Write { data: &[value] }, false);
     }
 
-    fn read_string(&self, port: u16, width: Width, len: usize) -> Vec<u32> {
-        self.access(port, width, None, len, true)
+    fn read_string(&self, port: u16, width: Width, count: usize) -> Vec<u32> {
+        self.access(port, width, Transfer::Read { count }, true)
     }
 
     fn write_string(&self, port: u16, width: Width, data: &[u32]) {
-        self.access(port, width, Some(data), data.len(), true);
+        self.access(port, width, Transfer::Write { data }, true);
+    }
+}
+
+/// The data of one bus operation.
+enum Transfer<'a> {
+    /// `count` successive reads.
+    Read { count: usize },
+    /// Successive writes of `data`.
+    Write { data: &'a [u32] },
+}
+
+impl Transfer<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Transfer::Read { count } => *count,
+            Transfer::Write { data } => data.len(),
+        }
+    }
+}
+
+/// How port accesses relate to virtual time.
+#[derive(Debug, Default)]
+pub(crate) struct BusTiming {
+    /// Virtual nanoseconds each access element takes.
+    access_ns: u64,
+    spin_limit: Option<u64>,
+    /// Accesses since virtual time last moved.
+    spins: u64,
+    spins_since: SimTime,
+}
+
+impl BusTiming {
+    /// Counts an access at `now`; the count if it reached the spin limit.
+    fn count_spin(&mut self, now: SimTime) -> Option<u64> {
+        let limit = self.spin_limit?;
+        if now != self.spins_since {
+            self.spins_since = now;
+            self.spins = 0;
+        }
+        self.spins += 1;
+        (self.spins >= limit).then(|| std::mem::take(&mut self.spins))
+    }
+}
+
+impl State {
+    /// Finds the model decoding `port` and runs the transfer on it (or on the floating bus).
+    fn dispatch(
+        &mut self,
+        lines: &LineTable,
+        port: u16,
+        width: Width,
+        transfer: &Transfer<'_>,
+    ) -> (Vec<u32>, Target) {
+        let hit = self
+            .map
+            .get(self.map.partition_point(|m| m.last < port))
+            .filter(|m| m.first <= port)
+            .copied();
+        let Some(m) = hit else {
+            let values = match transfer {
+                Transfer::Read { count } => vec![width.mask(); *count],
+                Transfer::Write { .. } => Vec::new(),
+            };
+            return (values, Target::Unmapped);
+        };
+        let slot = &mut self.devices[m.device.index()];
+        let at = DeviceAddr {
+            range: m.range,
+            offset: port - m.first,
+            port,
+        };
+        let mut ctx = DeviceCtx::new(&mut self.core, lines, m.device, &slot.name);
+        let values = match transfer {
+            Transfer::Read { count } => (0..*count)
+                .map(|_| slot.model.read(at, width, &mut ctx) & width.mask())
+                .collect(),
+            Transfer::Write { data } => {
+                for &v in *data {
+                    slot.model.write(at, width, v & width.mask(), &mut ctx);
+                }
+                Vec::new()
+            }
+        };
+        let target = Target::Device {
+            id: m.device,
+            name: Arc::clone(&slot.name),
+        };
+        (values, target)
     }
 }
 

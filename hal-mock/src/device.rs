@@ -233,7 +233,7 @@ impl<'a> DeviceCtx<'a> {
     /// Calls this model's [`Device::event`] with `token` once virtual time reaches `at` (at the
     /// next clock step if `at` has passed already).
     pub fn schedule_at(&mut self, at: SimTime, token: u64) -> EventId {
-        let event = Scheduled {
+        let event = Scheduled::Device {
             device: self.device,
             token,
         };

@@ -12,6 +12,8 @@
 //! | poke / inspect a model | the [`DeviceHandle`] from `attach` ([`DeviceHandle::with`], [`DeviceHandle::with_ctx`]) |
 //! | delays and timeouts | [`Sim::clock`]; [`Clock::advance`] from the test |
 //! | "answer after 2 ms" in a model | [`DeviceCtx::schedule_in`] + [`Device::event`] |
+//! | "a key press 3 ms into the wait" from a test | [`Clock::call_in`] |
+//! | port accesses that take time; catching delay-less busy loops | [`Bus::set_access_time`], [`Bus::set_spin_limit`] |
 //! | interrupts | [`DeviceCtx::raise`] / [`DeviceCtx::pulse`] in models, [`IrqLines`] in tests |
 //! | check what the driver did | [`Bus::log`] ([`LogEntry`], [`Access`]) |
 //! | check an exact access sequence | [`ScriptedPorts`] |

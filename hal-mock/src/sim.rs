@@ -6,11 +6,11 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use crate::bus::{Bus, Mapping, Slot};
+use crate::bus::{Bus, BusTiming, Mapping, Slot};
 use crate::device::DeviceCtx;
 use crate::irq::{self, IrqLines, IrqState, LineTable};
 use crate::log::LogEntry;
-use crate::time::{Clock, EventQueue, SimTime};
+use crate::time::{Clock, EventQueue, Scheduled, SimTime};
 
 /// A simulated machine: the I/O bus with its device models, a virtual clock and interrupt lines.
 ///
@@ -49,6 +49,7 @@ pub(crate) struct State {
     /// Port ranges, sorted by first port, non-overlapping.
     pub(crate) map: Vec<Mapping>,
     pub(crate) log: Vec<LogEntry>,
+    pub(crate) timing: BusTiming,
     pub(crate) core: Core,
 }
 
@@ -124,6 +125,7 @@ impl Sim {
                     devices: Vec::new(),
                     map: Vec::new(),
                     log: Vec::new(),
+                    timing: BusTiming::default(),
                     core: Core::default(),
                 }),
                 lines: LineTable::default(),
@@ -189,22 +191,26 @@ impl Sim {
     /// the clock to `target` (unless it is already later).
     pub(crate) fn run_until(&self, target: SimTime) {
         loop {
-            {
+            let callback = {
                 let mut state = self.lock();
                 let State { devices, core, .. } = &mut *state;
-                match core.events.pop_due(target) {
-                    Some((at, event)) => {
-                        core.now = core.now.max(at);
-                        let slot = &mut devices[event.device.index()];
-                        let mut ctx =
-                            DeviceCtx::new(core, &self.shared.lines, event.device, &slot.name);
-                        slot.model.event(event.token, &mut ctx);
+                let Some((at, event)) = core.events.pop_due(target) else {
+                    core.now = core.now.max(target);
+                    break;
+                };
+                core.now = core.now.max(at);
+                match event {
+                    Scheduled::Device { device, token } => {
+                        let slot = &mut devices[device.index()];
+                        let mut ctx = DeviceCtx::new(core, &self.shared.lines, device, &slot.name);
+                        slot.model.event(token, &mut ctx);
+                        None
                     }
-                    None => {
-                        core.now = core.now.max(target);
-                        break;
-                    }
+                    Scheduled::Call(f) => Some(f),
                 }
+            };
+            if let Some(f) = callback {
+                f(&mut self.bus());
             }
             self.deliver_interrupts();
         }

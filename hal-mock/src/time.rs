@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use irqkit_hal::DelayNs;
 
+use crate::bus::Bus;
 use crate::device::DeviceId;
 use crate::sim::Sim;
 
@@ -94,11 +95,26 @@ impl EventId {
     }
 }
 
-/// One pending event: which device gets it and the token it chose.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Scheduled {
-    pub(crate) device: DeviceId,
-    pub(crate) token: u64,
+/// A test's callback for a virtual time (see [`Clock::call_at`]).
+pub(crate) type Callback = Box<dyn FnOnce(&mut Bus) + Send>;
+
+/// One pending event: a device's (with the token it chose) or a test's callback.
+pub(crate) enum Scheduled {
+    Device { device: DeviceId, token: u64 },
+    Call(Callback),
+}
+
+impl fmt::Debug for Scheduled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scheduled::Device { device, token } => f
+                .debug_struct("Device")
+                .field("device", device)
+                .field("token", token)
+                .finish(),
+            Scheduled::Call(_) => f.write_str("Call(..)"),
+        }
+    }
 }
 
 /// Pending events in firing order: by due time, then by scheduling order (so two events due
@@ -123,7 +139,8 @@ impl EventQueue {
 
     /// Drops every event of `device` (on reset).
     pub(crate) fn cancel_device(&mut self, device: DeviceId) {
-        self.pending.retain(|_, e| e.device != device);
+        self.pending
+            .retain(|_, e| !matches!(e, Scheduled::Device { device: d, .. } if *d == device));
     }
 
     /// Removes and returns the earliest event due at or before `limit`.
@@ -198,12 +215,51 @@ impl Clock {
         self.sim.run_until(target);
     }
 
-    /// When the next device event is due, if any is scheduled.
+    /// Runs `f` with a bus handle when virtual time reaches `at` (at the next clock step if `at`
+    /// has passed): a test's way to make something happen in the middle of a driver's wait,
+    /// such as a key press 3 ms into a timeout. It runs in order with the device events, with
+    /// the simulation unlocked (it may use the bus, the lines and model handles).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use irqkit_hal::{poll_until, DelayNs};
+    /// use irqkit_hal_mock::{Line, Sim};
+    ///
+    /// let sim = Sim::new();
+    /// sim.clock().call_in(Duration::from_micros(300), |bus| bus.lines().pulse(Line(1)));
+    /// let lines = sim.lines();
+    /// let got = poll_until(&mut sim.clock(), 1_000, 100, || lines.take_edge(Line(1)).then_some(()));
+    /// assert_eq!(got, Ok(()));
+    /// assert_eq!(sim.now().as_micros(), 300);
+    /// ```
+    pub fn call_at(&self, at: SimTime, f: impl FnOnce(&mut Bus) + Send + 'static) -> EventId {
+        self.sim
+            .lock()
+            .core
+            .events
+            .schedule(at, Scheduled::Call(Box::new(f)))
+    }
+
+    /// Runs `f` with a bus handle once `after` has passed (see [`call_at`](Self::call_at)).
+    pub fn call_in(&self, after: Duration, f: impl FnOnce(&mut Bus) + Send + 'static) -> EventId {
+        let mut state = self.sim.lock();
+        let at = state.core.now + after;
+        state.core.events.schedule(at, Scheduled::Call(Box::new(f)))
+    }
+
+    /// Cancels a pending callback or device event; `false` if it already ran or was cancelled.
+    pub fn cancel(&self, id: EventId) -> bool {
+        self.sim.lock().core.events.cancel(id)
+    }
+
+    /// When the next event (device or callback) is due, if any is scheduled.
     pub fn next_event(&self) -> Option<SimTime> {
         self.sim.lock().core.events.next_due()
     }
 
-    /// How many device events are scheduled.
+    /// How many events (device and callback) are scheduled.
     pub fn pending_events(&self) -> usize {
         self.sim.lock().core.events.len()
     }
@@ -229,9 +285,16 @@ mod tests {
     use super::*;
 
     fn ev(token: u64) -> Scheduled {
-        Scheduled {
+        Scheduled::Device {
             device: DeviceId::new(0),
             token,
+        }
+    }
+
+    fn token(e: Scheduled) -> u64 {
+        match e {
+            Scheduled::Device { token, .. } => token,
+            Scheduled::Call(_) => u64::MAX,
         }
     }
 
@@ -243,7 +306,7 @@ mod tests {
         q.schedule(SimTime(20), ev(3));
         q.schedule(SimTime(10), ev(4));
         let order: Vec<u64> = std::iter::from_fn(|| q.pop_due(SimTime(100)))
-            .map(|(_, e)| e.token)
+            .map(|(_, e)| token(e))
             .collect();
         assert_eq!(order, [2, 4, 1, 3]);
     }
@@ -258,7 +321,7 @@ mod tests {
         assert!(!q.cancel(a));
         assert!(q.pop_due(SimTime(49)).is_none());
         assert_eq!(
-            q.pop_due(SimTime(50)).map(|(t, e)| (t, e.token)),
+            q.pop_due(SimTime(50)).map(|(t, e)| (t, token(e))),
             Some((SimTime(50), 2))
         );
         assert_eq!(q.len(), 0);

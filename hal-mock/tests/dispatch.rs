@@ -402,3 +402,37 @@ fn a_second_thread_can_use_the_bus() {
         "the log is in access order"
     );
 }
+
+#[test]
+fn the_spin_limit_turns_a_busy_loop_without_delay_into_a_failure() {
+    let sim = Sim::new();
+    let mut bus = sim.bus();
+    bus.attach(
+        "slow",
+        &[0x300..=0x300],
+        common::Slow::new(Duration::from_millis(1), irqkit_hal_mock::Line(5)),
+    )
+    .unwrap();
+    bus.set_spin_limit(Some(1_000));
+    bus.write8(0x300, 1);
+    let text = panic_text(|| {
+        let mut bus = sim.bus();
+        while bus.read8(0x300) & 0x01 == 0 {}
+    });
+    assert_eq!(
+        text,
+        "irqkit-hal-mock: 1000 port accesses without virtual time moving (the last: \
+         [0.000 us] slow: read8 0x0300 -> 0x80); a driver polling without a delay? \
+         (Bus::set_spin_limit)"
+    );
+    // Accesses with time moving in between never trip it.
+    let mut clock = sim.clock();
+    for _ in 0..2_000 {
+        bus.read8(0x300);
+        irqkit_hal::DelayNs::delay_ns(&mut clock, 100);
+    }
+    bus.set_spin_limit(None);
+    for _ in 0..2_000 {
+        bus.read8(0x300);
+    }
+}

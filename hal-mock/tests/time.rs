@@ -240,3 +240,78 @@ fn clocks_are_shared_by_every_handle() {
     t.join().unwrap();
     assert_eq!(a.now(), SimTime::from_nanos(7_000));
 }
+
+#[test]
+fn test_callbacks_run_in_order_with_device_events() {
+    let sim = Sim::new();
+    let mut bus = sim.bus();
+    let fired = Arc::new(Mutex::new(Vec::new()));
+    bus.attach(
+        "timeline",
+        &[0x10..=0x11],
+        Timeline {
+            fired: Arc::clone(&fired),
+            chain: false,
+            last: None,
+        },
+    )
+    .unwrap();
+    bus.write32(0x10, 20 * 16 + 1); // device event, token 1, at 20 us
+    let clock = sim.clock();
+    let f = Arc::clone(&fired);
+    clock.call_in(Duration::from_micros(20), move |bus| {
+        // Runs after the device event scheduled first for the same instant, unlocked: it can
+        // use the bus, which schedules another device event.
+        f.lock().unwrap().push((100, bus.sim().now()));
+        bus.write32(0x10, 5 * 16 + 2);
+    });
+    let f = Arc::clone(&fired);
+    let cancelled = clock.call_in(Duration::from_micros(1), move |_| {
+        f.lock().unwrap().push((999, SimTime::ZERO));
+    });
+    let f = Arc::clone(&fired);
+    clock.call_at(SimTime::from_nanos(10_000), move |bus| {
+        f.lock().unwrap().push((101, bus.sim().now()));
+    });
+    assert!(clock.cancel(cancelled));
+    assert_eq!(clock.pending_events(), 3);
+    clock.advance(Duration::from_micros(30));
+    let us = |n: u64| SimTime::from_nanos(n * 1_000);
+    assert_eq!(
+        *fired.lock().unwrap(),
+        [(101, us(10)), (1, us(20)), (100, us(20)), (2, us(25))]
+    );
+}
+
+#[test]
+fn access_time_moves_the_clock_and_fires_events() {
+    let sim = Sim::new();
+    let mut bus = sim.bus();
+    bus.attach(
+        "slow",
+        &[0x300..=0x300],
+        Slow::new(Duration::from_micros(3), Line(5)),
+    )
+    .unwrap();
+    bus.set_access_time(Duration::from_micros(1));
+    bus.write8(0x300, 1); // at 0, ends at 1 us
+                          // A driver that spins on the status register without a delay, as old code does.
+    let mut polls = 0;
+    while bus.read8(0x300) & 0x01 == 0 {
+        polls += 1;
+    }
+    assert_eq!(
+        polls, 2,
+        "reads at 1 and 2 us see busy, the one at 3 us sees ready"
+    );
+    assert_eq!(sim.now(), SimTime::from_nanos(4_000));
+    let mut words = [0u16; 4];
+    bus.read16_into(0x300, &mut words);
+    assert_eq!(
+        sim.now(),
+        SimTime::from_nanos(8_000),
+        "one access time per element"
+    );
+    let times: Vec<u64> = bus.log().iter().map(|e| e.at.as_micros()).collect();
+    assert_eq!(times, [0, 1, 2, 3, 4]);
+}
