@@ -19,6 +19,7 @@
 // Module declarations: one line each. Helpers working in parallel append their own line here.
 pub mod controller;
 pub mod decoder;
+pub mod encoder;
 pub mod event;
 pub mod key_set;
 pub mod keycode;
