@@ -355,6 +355,8 @@ impl I8042 {
     fn read_data(&mut self, ctx: &mut DeviceCtx<'_>) -> u8 {
         if let Some(b) = self.output.take() {
             self.last_output = b;
+            // IRQ 1 drops with OBF, so the next byte makes a fresh edge.
+            ctx.set_line(self.irq, false);
         }
         self.pump(ctx);
         self.last_output

@@ -233,15 +233,21 @@ impl<P: PortIo, D: DelayNs> I8042<P, D> {
         self.stray = StrayBytes::default();
     }
 
-    /// Initialises controller and keyboard in the robust order: flush and save the
-    /// configuration byte, disable both ports, flush, mask IRQs and translation, controller
-    /// self-test, keyboard port test, enable the port, reset the keyboard and check its
-    /// self-test, select and verify the scancode set, identify, LEDs and typematic, enable
-    /// scanning, and finally write the configuration (translation, IRQ 1).
+    /// Initialises controller and keyboard in the robust order: flush, save the configuration
+    /// byte and mask its IRQ bits, disable both ports, flush, re-read the configuration, mask
+    /// translation, controller self-test, keyboard port test, enable the port, reset the
+    /// keyboard and check its self-test, select and verify the scancode set, identify, LEDs
+    /// and typematic, enable scanning, and finally write the configuration (translation,
+    /// IRQ 1).
     ///
     /// The configuration byte is saved before the ports are disabled so that
-    /// [`shutdown`](Self::shutdown) restores what the firmware really left (a byte that
-    /// arrives meanwhile is detected by re-reading the byte after disabling).
+    /// [`shutdown`](Self::shutdown) restores what the firmware really left (a key byte
+    /// answering in its place is detected by re-reading the byte after disabling).
+    ///
+    /// When the firmware left IRQ 1 on (SeaBIOS does), the very first read of the
+    /// configuration byte raises IRQ 1 once, as a controller answer does on QEMU and real
+    /// hardware; it is masked right after. Keep IRQ 1 masked in the interrupt controller
+    /// during `init` and have the handler check status OBF before reading 0x60.
     ///
     /// # Errors
     ///
@@ -259,22 +265,27 @@ impl<P: PortIo, D: DelayNs> I8042<P, D> {
         let first = self
             .controller_query(ControllerCommand::ReadConfig)
             .map_err(no_controller)?;
-        self.controller_command(ControllerCommand::DisableKeyboard)
-            .map_err(no_controller)?;
+        // IRQs off at once: every controller answer would raise IRQ 1 otherwise.
+        let quiet =
+            Config::from_bits_retain(first).difference(Config::KEYBOARD_IRQ | Config::AUX_IRQ);
+        self.write_config(quiet).map_err(no_controller)?;
+        self.controller_command(ControllerCommand::DisableKeyboard)?;
         self.controller_command(ControllerCommand::DisableAux)?;
         flushed = flushed.saturating_add(self.flush()?);
-        let second = self.controller_query(ControllerCommand::ReadConfig)?;
+        let second = self.read_config()?;
         let clocks = Config::KEYBOARD_CLOCK_DISABLED | Config::AUX_CLOCK_DISABLED;
-        let saved_config = if first & !clocks.bits() == second & !clocks.bits() {
+        let saved_config = if second.difference(clocks) == quiet.difference(clocks) {
             Config::from_bits_retain(first)
         } else {
-            // The first answer was a key byte racing the command: the keyboard was live.
-            Config::from_bits_retain(second).difference(Config::KEYBOARD_CLOCK_DISABLED)
+            // The first answer was a key byte racing the command: trust the second read, and
+            // the keyboard was evidently live. IRQ bits are unknown then: keep IRQ 1 on.
+            second
+                .difference(Config::KEYBOARD_CLOCK_DISABLED)
+                .union(Config::KEYBOARD_IRQ)
         };
         self.saved_config = Some(saved_config);
 
-        let testing = Config::from_bits_retain(second)
-            .difference(Config::KEYBOARD_IRQ | Config::AUX_IRQ | Config::TRANSLATE);
+        let testing = second.difference(Config::KEYBOARD_IRQ | Config::AUX_IRQ | Config::TRANSLATE);
         self.write_config(testing)?;
         let self_test = self.controller_query(ControllerCommand::SelfTest)?;
         if self_test != SELF_TEST_PASSED {
@@ -387,7 +398,11 @@ impl<P: PortIo, D: DelayNs> I8042<P, D> {
     /// [`Error::Timeout`] when the controller does not accept the bytes.
     pub fn write_config(&mut self, config: Config) -> Result<(), Error> {
         self.controller_command(ControllerCommand::WriteConfig)?;
-        self.write_byte(DATA_PORT, config.bits(), ControllerCommand::WriteConfig.byte())?;
+        self.write_byte(
+            DATA_PORT,
+            config.bits(),
+            ControllerCommand::WriteConfig.byte(),
+        )?;
         self.config = Some(config);
         Ok(())
     }
@@ -419,9 +434,7 @@ impl<P: PortIo, D: DelayNs> I8042<P, D> {
                 ControllerCommand::DisableKeyboard => {
                     config.insert(Config::KEYBOARD_CLOCK_DISABLED)
                 }
-                ControllerCommand::EnableKeyboard => {
-                    config.remove(Config::KEYBOARD_CLOCK_DISABLED)
-                }
+                ControllerCommand::EnableKeyboard => config.remove(Config::KEYBOARD_CLOCK_DISABLED),
                 ControllerCommand::DisableAux => config.insert(Config::AUX_CLOCK_DISABLED),
                 ControllerCommand::EnableAux => config.remove(Config::AUX_CLOCK_DISABLED),
                 _ => {}

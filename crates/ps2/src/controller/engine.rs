@@ -499,10 +499,7 @@ mod tests {
         assert_eq!(e.poll_send(0), Some(0xF4));
         assert_eq!(e.poll_send(0), None); // handed out once
         assert_eq!(e.on_byte(0x1E, 1), ByteOutcome::NotMine(0x1E));
-        assert!(matches!(
-            e.on_byte(0xFA, 2),
-            ByteOutcome::Consumed(Some(_))
-        ));
+        assert!(matches!(e.on_byte(0xFA, 2), ByteOutcome::Consumed(Some(_))));
         // 0xAA outside a reset is Left Shift break in set 1, not a BAT.
         assert_eq!(e.on_byte(0xAA, 3), ByteOutcome::NotMine(0xAA));
     }
@@ -542,10 +539,7 @@ mod tests {
         for _ in 0..4 {
             e.submit(Command::EnableScanning).unwrap();
         }
-        assert_eq!(
-            e.submit(Command::Reset),
-            Err(QueueFull(Command::Reset))
-        );
+        assert_eq!(e.submit(Command::Reset), Err(QueueFull(Command::Reset)));
         assert_eq!(e.pending(), 4);
         let mut ids = Vec::new();
         e.abort_all(Error::NoKeyboard, |c| ids.push(c.id.0));
@@ -563,9 +557,8 @@ mod tests {
                 any::<u8>().prop_map(|b| Command::SetLeds(LedState::from_bits_truncate(b))),
                 Just(Command::Echo),
                 Just(Command::GetScancodeSet),
-                (1u8..=3).prop_map(|n| Command::SetScancodeSet(
-                    ScancodeSet::from_number(n).unwrap()
-                )),
+                (1u8..=3)
+                    .prop_map(|n| Command::SetScancodeSet(ScancodeSet::from_number(n).unwrap())),
                 Just(Command::Identify),
                 (0u8..0x80).prop_map(|b| Command::SetTypematic(Typematic::from_byte(b).unwrap())),
                 Just(Command::EnableScanning),
@@ -607,7 +600,7 @@ mod tests {
                 let mut now = 0u64;
                 let mut submitted = Vec::new();
                 let mut completed: Vec<u32> = Vec::new();
-                let mut record = |c: Completion, completed: &mut Vec<u32>| completed.push(c.id.0);
+                let record = |c: Completion, completed: &mut Vec<u32>| completed.push(c.id.0);
                 for ev in events {
                     match ev {
                         Event::Submit(cmd) => match e.submit(cmd) {

@@ -111,7 +111,10 @@ impl fmt::Display for Error {
             Error::Timeout {
                 waiting_for,
                 command,
-            } => write!(f, "timed out waiting for {waiting_for} after {command:#04x}"),
+            } => write!(
+                f,
+                "timed out waiting for {waiting_for} after {command:#04x}"
+            ),
             Error::ResendExhausted {
                 command,
                 byte,

@@ -58,7 +58,7 @@ mod error;
 pub mod spec;
 
 pub use command::{Command, Reply};
-pub use driver::{I8042, InitOptions, InitReport, Mode, StrayBytes, Timing};
+pub use driver::{InitOptions, InitReport, Mode, StrayBytes, Timing, I8042};
 pub use engine::{ByteOutcome, CommandEngine, CommandId, Completion, EngineTiming, QueueFull};
 pub use error::{Error, WaitingFor};
 pub use spec::{

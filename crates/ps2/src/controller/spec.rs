@@ -370,7 +370,10 @@ impl KeyboardId {
     pub fn is_mf2(&self) -> bool {
         matches!(
             self.bytes(),
-            [response::ID_MF2, response::ID_MF2_RAW | response::ID_MF2_TRANSLATED]
+            [
+                response::ID_MF2,
+                response::ID_MF2_RAW | response::ID_MF2_TRANSLATED
+            ]
         )
     }
 
