@@ -324,6 +324,23 @@ impl std::error::Error for QmpError {
     }
 }
 
+impl QmpError {
+    /// Whether QEMU went away (closed or reset the connection) rather than answering.
+    pub fn is_disconnect(&self) -> bool {
+        match self {
+            Self::Closed { .. } => true,
+            Self::Io { source, .. } => matches!(
+                source.kind(),
+                io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::BrokenPipe
+                    | io::ErrorKind::UnexpectedEof
+                    | io::ErrorKind::ConnectionAborted
+            ),
+            _ => false,
+        }
+    }
+}
+
 impl From<QmpError> for Error {
     fn from(error: QmpError) -> Self {
         Self::Qmp(error)

@@ -284,6 +284,9 @@ impl Running {
 
     /// Sends key events in one QMP `input-send-event` command, connecting QMP on first use.
     ///
+    /// If QEMU exits while the command is in flight (the guest ended the run in reaction to
+    /// the keys before QEMU answered), this returns `Ok`: [`Running::wait`] reports the end.
+    ///
     /// # Errors
     ///
     /// [`Error::Qmp`] when the socket fails or QEMU refuses the command (e.g. an unknown key).
@@ -292,14 +295,25 @@ impl Running {
             return Ok(());
         }
         let deadline = Instant::now() + QMP_TIMEOUT;
-        let client = match &mut self.qmp {
-            Some(client) => client,
-            None => self
-                .qmp
-                .insert(QmpClient::connect(&self.qmp_socket, deadline)?),
+        let command = input_send_event_command(events);
+        let result = match &mut self.qmp {
+            Some(client) => client.execute(&command, deadline),
+            None => QmpClient::connect(&self.qmp_socket, deadline)
+                .and_then(|client| self.qmp.insert(client).execute(&command, deadline)),
         };
-        client.execute(&input_send_event_command(events), deadline)?;
-        Ok(())
+        match result {
+            Ok(()) => Ok(()),
+            Err(error) if error.is_disconnect() => {
+                self.qmp = None;
+                // The guest may end the run in reaction to the keys (its exit races QEMU's
+                // answer): then the keys were delivered, and the outcome tells what it saw.
+                match self.wait_for_exit(Instant::now() + DRAIN_TIMEOUT)? {
+                    Some(_) => Ok(()),
+                    None => Err(error.into()),
+                }
+            }
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// Presses and releases each key in turn (QKeyCode names: `"a"`, `"ret"`, `"esc"`...),

@@ -84,20 +84,22 @@ pub fn value<'a>(lines: &'a [String], key: &str) -> Option<&'a str> {
     })
 }
 
-/// The kernel's panic message (`<message> at <location>`) from its `PANIC: ` line.
+/// The kernel's panic message (`<message> at <location>`) from its `PANIC: ` line. The prefix
+/// may follow a partial line (a panic in the middle of a `print!`).
 pub fn panic_message(lines: &[String]) -> Option<&str> {
-    lines
-        .iter()
-        .find_map(|line| line.strip_prefix(PANIC_PREFIX))
-        .map(str::trim_end)
+    report_after(lines, PANIC_PREFIX)
 }
 
-/// The kernel's first `EXCEPTION: ` report, without the prefix.
+/// The kernel's first `EXCEPTION: ` report, without the prefix (found mid-line as well).
 pub fn exception_report(lines: &[String]) -> Option<&str> {
-    lines
-        .iter()
-        .find_map(|line| line.strip_prefix(EXCEPTION_PREFIX))
-        .map(str::trim_end)
+    report_after(lines, EXCEPTION_PREFIX)
+}
+
+fn report_after<'a>(lines: &'a [String], prefix: &str) -> Option<&'a str> {
+    lines.iter().find_map(|line| {
+        line.find(prefix)
+            .map(|start| line[start + prefix.len()..].trim_end())
+    })
 }
 
 /// Turns raw bytes into a line: lossy UTF-8, line terminators (`\n`, `\r\n`) removed.
@@ -273,6 +275,10 @@ mod tests {
             Some("#UD (invalid opcode) vector=6")
         );
         assert_eq!(panic_message(&lines(&["no panic"])), None);
+        assert_eq!(
+            panic_message(&lines(&["half a linePANIC: late at b.rs:2:2"])),
+            Some("late at b.rs:2:2")
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! stack 16-byte aligned, restores and returns with `iretq`.
 
 use core::arch::{asm, global_asm};
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::{boot, boot::KERNEL_CODE_SELECTOR, exit, gdt, irq, pic, println};
 
@@ -169,8 +169,15 @@ extern "C" fn interrupt_dispatch(frame: &InterruptFrame) {
     }
 }
 
+/// Set while an exception is being reported.
+static REPORTING: AtomicBool = AtomicBool::new(false);
+
 /// Prints the exception line the host runner looks for, and ends the run as a failure.
 fn report_exception(frame: &InterruptFrame) -> ! {
+    // A fault while reporting a fault must not recurse: end the run at once.
+    if REPORTING.swap(true, Ordering::Relaxed) {
+        exit::exit(exit::ExitCode::Failure)
+    }
     let vector = frame.vector;
     println!(
         "EXCEPTION: {} ({}) vector={} error_code={:#x} rip={:#x} cs={:#x} rflags={:#x} rsp={:#x}",

@@ -24,6 +24,7 @@ mod tests;
 mod timer;
 
 use core::panic::PanicInfo;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use exit::{exit, ExitCode};
 
@@ -60,9 +61,16 @@ extern "C" fn kernel_main(start_info: usize) -> ! {
     exit(ExitCode::Success)
 }
 
+/// Set by the first panic: a panic while reporting one must not recurse.
+static PANICKING: AtomicBool = AtomicBool::new(false);
+
 #[panic_handler]
 fn panic(info: &PanicInfo<'_>) -> ! {
     irqkit_hal::x86::interrupts::disable();
+    if PANICKING.swap(true, Ordering::Relaxed) {
+        println!("\nPANIC: panicked again while reporting a panic");
+        exit(ExitCode::Failure)
+    }
     match info.location() {
         Some(location) => println!("PANIC: {} at {}", info.message(), location),
         None => println!("PANIC: {} at <unknown location>", info.message()),
