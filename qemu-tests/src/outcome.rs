@@ -141,6 +141,11 @@ impl Outcome {
         serial::value(&self.serial, key)
     }
 
+    /// The values of every `KEY=VALUE` serial line for `key`, in order (e.g. every `key=XX`).
+    pub fn values(&self, key: &str) -> Vec<&str> {
+        serial::values(&self.serial, key)
+    }
+
     /// The current contents of disk `index` (after the kernel's writes).
     ///
     /// # Errors

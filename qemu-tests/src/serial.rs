@@ -84,6 +84,18 @@ pub fn value<'a>(lines: &'a [String], key: &str) -> Option<&'a str> {
     })
 }
 
+/// The values of every `KEY=VALUE` line for `key`, in order.
+pub fn values<'a>(lines: &'a [String], key: &str) -> Vec<&'a str> {
+    lines
+        .iter()
+        .filter_map(|line| {
+            line.strip_prefix(key)
+                .and_then(|rest| rest.strip_prefix('='))
+                .map(str::trim_end)
+        })
+        .collect()
+}
+
 /// The kernel's panic message (`<message> at <location>`) from its `PANIC: ` line. The prefix
 /// may follow a partial line (a panic in the middle of a `print!`).
 pub fn panic_message(lines: &[String]) -> Option<&str> {
@@ -269,6 +281,8 @@ mod tests {
         ]);
         assert_eq!(value(&serial, "ticks"), Some("12"));
         assert_eq!(value(&serial, "tick"), None);
+        assert_eq!(values(&serial, "ticks"), ["12", "13"]);
+        assert!(values(&serial, "key").is_empty());
         assert_eq!(panic_message(&serial), Some("oops at a.rs:1:1"));
         assert_eq!(
             exception_report(&serial),

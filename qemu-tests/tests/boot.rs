@@ -240,12 +240,10 @@ fn keys_injected_over_qmp_reach_irq1_as_set1_scancodes() {
         .unwrap()
         .expect_success()
         .unwrap_or_else(|e| panic!("{e}"));
-    let keys: Vec<&str> = outcome
-        .serial
-        .iter()
-        .filter_map(|line| line.strip_prefix("key="))
-        .collect();
-    assert_eq!(keys, ["1e", "9e", "e0", "48", "e0", "c8", "01", "81"]);
+    assert_eq!(
+        outcome.values("key"),
+        ["1e", "9e", "e0", "48", "e0", "c8", "01", "81"]
+    );
 }
 
 #[test]
@@ -272,11 +270,7 @@ fn a_typed_word_arrives_complete_and_in_order() {
         .unwrap()
         .expect_success()
         .unwrap_or_else(|e| panic!("{e}"));
-    let keys: Vec<&str> = outcome
-        .serial
-        .iter()
-        .filter_map(|line| line.strip_prefix("key="))
-        .collect();
+    let keys = outcome.values("key");
     let make = [
         "23", "12", "26", "26", "18", "39", "11", "18", "13", "26", "20", "01",
     ];
