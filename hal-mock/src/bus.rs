@@ -559,6 +559,21 @@ impl PortIo for Bus {
 
 /// A typed handle to an attached model, returned by [`Bus::attach`]: lets a test inspect or
 /// poke the model (inject a key press, make a disk fail) while the driver uses the bus.
+///
+/// The handle is typed, so it only ever gives the model's own type:
+///
+/// ```compile_fail
+/// use irqkit_hal_mock::{Device, DeviceAddr, DeviceCtx, Sim, Width};
+/// #[derive(Debug)]
+/// struct A;
+/// impl Device for A {
+///     fn read(&mut self, _: DeviceAddr, _: Width, _: &mut DeviceCtx<'_>) -> u32 { 0 }
+///     fn write(&mut self, _: DeviceAddr, _: Width, _: u32, _: &mut DeviceCtx<'_>) {}
+/// }
+/// struct B { field: u8 }
+/// let a = Sim::new().bus().attach("a", &[0x10..=0x10], A).unwrap();
+/// a.with(|b: &mut B| b.field); // error: the model is an `A`
+/// ```
 pub struct DeviceHandle<M> {
     bus: Bus,
     id: DeviceId,

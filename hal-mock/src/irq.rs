@@ -94,10 +94,46 @@ impl HandlerSlot {
     }
 }
 
+/// A set of lines, one bit each.
+#[derive(Debug, Default, Clone, Copy)]
+struct LineSet([u64; 4]);
+
+impl LineSet {
+    fn insert(&mut self, line: Line) {
+        self.0[usize::from(line.0 / 64)] |= 1 << (line.0 % 64);
+    }
+
+    fn remove(&mut self, line: Line) {
+        self.0[usize::from(line.0 / 64)] &= !(1 << (line.0 % 64));
+    }
+
+    fn contains(&self, line: Line) -> bool {
+        self.0[usize::from(line.0 / 64)] & (1 << (line.0 % 64)) != 0
+    }
+
+    /// Removes and returns the lowest line not in `skip`.
+    fn take_lowest(&mut self, skip: &LineSet) -> Option<Line> {
+        for (index, (word, skip)) in self.0.iter_mut().zip(skip.0).enumerate() {
+            let candidates = *word & !skip;
+            if candidates != 0 {
+                let bit = candidates.trailing_zeros();
+                *word &= !(1 << bit);
+                // At most 3 * 64 + 63 = 255.
+                return u8::try_from(index * 64 + bit as usize).ok().map(Line);
+            }
+        }
+        None
+    }
+}
+
 /// Pending bits, handlers and the delivery flag; lives inside the locked simulation state.
 pub(crate) struct IrqState {
     handlers: Vec<HandlerSlot>,
-    pending: [u64; 4],
+    pending: LineSet,
+    /// Lines whose handlers wait (like an 8259's mask register).
+    masked: LineSet,
+    /// Nesting depth of `IrqLines::without_interrupts` (like `cli`).
+    disabled: u32,
     delivering: bool,
     storm_limit: u32,
     next_generation: u64,
@@ -107,6 +143,8 @@ impl fmt::Debug for IrqState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IrqState")
             .field("pending", &self.pending)
+            .field("masked", &self.masked)
+            .field("disabled", &self.disabled)
             .field("delivering", &self.delivering)
             .field("storm_limit", &self.storm_limit)
             .finish_non_exhaustive()
@@ -117,7 +155,9 @@ impl Default for IrqState {
     fn default() -> Self {
         Self {
             handlers: (0..256).map(|_| HandlerSlot::Empty).collect(),
-            pending: [0; 4],
+            pending: LineSet::default(),
+            masked: LineSet::default(),
+            disabled: 0,
             delivering: false,
             storm_limit: DEFAULT_STORM_LIMIT,
             next_generation: 0,
@@ -138,21 +178,13 @@ impl IrqState {
 
     fn mark_pending(&mut self, line: Line) {
         if self.handlers[usize::from(line.0)].trigger().is_some() {
-            self.pending[usize::from(line.0 / 64)] |= 1 << (line.0 % 64);
+            self.pending.insert(line);
         }
     }
 
-    /// Takes the lowest pending line.
+    /// Takes the lowest pending line that is not masked.
     fn take_pending(&mut self) -> Option<Line> {
-        for (word_index, word) in self.pending.iter_mut().enumerate() {
-            if *word != 0 {
-                let bit = word.trailing_zeros();
-                *word &= !(1 << bit);
-                // At most 3 * 64 + 63 = 255.
-                return u8::try_from(word_index * 64 + bit as usize).ok().map(Line);
-            }
-        }
-        None
+        self.pending.take_lowest(&self.masked)
     }
 }
 
@@ -160,7 +192,7 @@ impl IrqState {
 /// simulation unlocked.
 pub(crate) fn deliver(sim: &Sim) {
     let mut state = sim.lock();
-    if state.core.irq.delivering {
+    if state.core.irq.delivering || state.core.irq.disabled > 0 {
         return;
     }
     state.core.irq.delivering = true;
@@ -169,7 +201,13 @@ pub(crate) fn deliver(sim: &Sim) {
     let mut bus = sim.bus();
     loop {
         let irq = &mut state.core.irq;
-        let Some(line) = irq.take_pending() else {
+        // Another thread may have disabled interrupts meanwhile: it delivers when it enables.
+        let next = if irq.disabled > 0 {
+            None
+        } else {
+            irq.take_pending()
+        };
+        let Some(line) = next else {
             irq.delivering = false;
             return;
         };
@@ -251,6 +289,8 @@ pub(crate) fn deliver(sim: &Sim) {
 /// - With several threads, whichever thread finds handlers pending and no delivery running
 ///   runs them; a thread that raises a line while another thread is delivering leaves the work
 ///   to that thread.
+/// - [`IrqLines::without_interrupts`] holds all delivery back (like `cli`), [`IrqLines::mask`]
+///   one line's (like an 8259 mask bit); what became pending meanwhile runs when they end.
 /// - A handler that panics: the panic comes out of the operation that ran the delivery (the
 ///   driver's port access, the test's `advance`); the simulation stays usable.
 ///
@@ -340,7 +380,9 @@ impl IrqLines {
     pub fn take_edges(&self, line: Line) -> u64 {
         let cell = self.sim.lines_table().cell(line);
         let now = cell.rising_edges.load(Ordering::Acquire);
-        let before = cell.seen_edges.swap(now, Ordering::AcqRel);
+        // fetch_max: two threads looking at once never move the mark back (which would report
+        // an edge twice).
+        let before = cell.seen_edges.fetch_max(now, Ordering::AcqRel);
         now.saturating_sub(before)
     }
 
@@ -388,6 +430,76 @@ impl IrqLines {
         let had = !matches!(slot, HandlerSlot::Empty);
         *slot = HandlerSlot::Empty;
         had
+    }
+
+    /// Runs `f` with interrupt delivery off (like `cli` ... `sti` around a driver's critical
+    /// section): edges are still counted and handlers become pending, but none runs, on any
+    /// thread, until `f` returns; then the pending ones run. Nests.
+    ///
+    /// It does not wait for a handler already running on another thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    /// use std::sync::Arc;
+    /// use irqkit_hal_mock::{Line, Sim, Trigger};
+    ///
+    /// let lines = Sim::new().lines();
+    /// let runs = Arc::new(AtomicU32::new(0));
+    /// let r = Arc::clone(&runs);
+    /// lines.on_rise(Line(1), Trigger::Edge, move |_| { r.fetch_add(1, Ordering::SeqCst); });
+    /// lines.without_interrupts(|| {
+    ///     lines.pulse(Line(1));
+    ///     assert_eq!(runs.load(Ordering::SeqCst), 0);
+    ///     assert!(lines.is_pending(Line(1)));
+    /// });
+    /// assert_eq!(runs.load(Ordering::SeqCst), 1);
+    /// ```
+    pub fn without_interrupts<R>(&self, f: impl FnOnce() -> R) -> R {
+        /// Re-enables on the way out, also when `f` panics.
+        struct Enable<'a>(&'a Sim);
+        impl Drop for Enable<'_> {
+            fn drop(&mut self) {
+                let irq = &mut self.0.lock().core.irq;
+                irq.disabled = irq.disabled.saturating_sub(1);
+            }
+        }
+
+        self.sim.lock().core.irq.disabled += 1;
+        let result = {
+            let _enable = Enable(&self.sim);
+            f()
+        };
+        deliver(&self.sim);
+        result
+    }
+
+    /// Masks `line` (like setting its bit in an 8259's mask register): its edges are counted
+    /// and its handler becomes pending, but does not run until [`unmask`](Self::unmask).
+    pub fn mask(&self, line: Line) {
+        self.sim.lock().core.irq.masked.insert(line);
+    }
+
+    /// Unmasks `line`; a pending handler (or a level handler on a high line) runs now.
+    pub fn unmask(&self, line: Line) {
+        {
+            let mut state = self.sim.lock();
+            let irq = &mut state.core.irq;
+            irq.masked.remove(line);
+            let level_high = irq.handlers[usize::from(line.0)].trigger() == Some(Trigger::Level)
+                && self.level(line);
+            if level_high {
+                irq.mark_pending(line);
+            }
+        }
+        deliver(&self.sim);
+    }
+
+    /// Whether the handler of `line` waits to run (masked, interrupts disabled, or behind the
+    /// handler running now).
+    pub fn is_pending(&self, line: Line) -> bool {
+        self.sim.lock().core.irq.pending.contains(line)
     }
 
     /// Sets how many handler runs one delivery loop may make before it declares an interrupt

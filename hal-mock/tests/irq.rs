@@ -335,3 +335,117 @@ fn a_second_thread_can_raise_lines_while_the_driver_polls() {
     assert!((1..=200).contains(&runs), "{runs}");
     assert_eq!(u64::from(runs), sim.lines().handler_runs(KBD));
 }
+
+/// A driver whose state is shared with its interrupt handler behind a mutex, as a kernel
+/// shares it behind a spinlock taken with interrupts off.
+#[derive(Debug, Default)]
+struct SharedDriver {
+    bytes: Vec<u8>,
+}
+
+#[test]
+fn without_interrupts_lets_a_driver_lock_state_its_handler_also_locks() {
+    let sim = Sim::new();
+    let fifo = sim
+        .bus()
+        .attach("fifo", &[0x60..=0x61], Fifo::new(KBD))
+        .unwrap();
+    let driver = Arc::new(Mutex::new(SharedDriver::default()));
+    let d = Arc::clone(&driver);
+    sim.lines().on_rise(KBD, Trigger::Edge, move |bus| {
+        let byte = bus.read8(0x60);
+        d.lock().unwrap().bytes.push(byte);
+    });
+    fifo.with(|f| f.bytes.extend([1, 2]));
+    let lines = sim.lines();
+    let mut bus = sim.bus();
+    // Without the critical section the handler, run by the write below on this thread, would
+    // deadlock on the driver's lock.
+    lines.without_interrupts(|| {
+        let mut state = driver.lock().unwrap();
+        bus.write8(0x60, 3); // the model raises IRQ1
+        state.bytes.push(0);
+        assert!(lines.is_pending(KBD));
+    });
+    assert_eq!(driver.lock().unwrap().bytes, [0, 1, 2, 3]);
+    assert!(!lines.is_pending(KBD));
+}
+
+#[test]
+fn without_interrupts_nests_and_survives_a_panic() {
+    let sim = Sim::new();
+    let lines = sim.lines();
+    let runs = Arc::new(AtomicU32::new(0));
+    let r = Arc::clone(&runs);
+    lines.on_rise(Line(4), Trigger::Edge, move |_| {
+        r.fetch_add(1, Ordering::SeqCst);
+    });
+    lines.without_interrupts(|| {
+        lines.without_interrupts(|| lines.pulse(Line(4)));
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            0,
+            "still inside the outer section"
+        );
+    });
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    let text = panic_text(|| lines.without_interrupts(|| panic!("inside")));
+    assert_eq!(text, "inside");
+    lines.pulse(Line(4));
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        2,
+        "interrupts are enabled again"
+    );
+}
+
+#[test]
+fn without_interrupts_holds_back_other_threads_too() {
+    let sim = Sim::new();
+    let lines = sim.lines();
+    let runs = Arc::new(AtomicU32::new(0));
+    let r = Arc::clone(&runs);
+    lines.on_rise(Line(4), Trigger::Edge, move |_| {
+        r.fetch_add(1, Ordering::SeqCst);
+    });
+    lines.without_interrupts(|| {
+        let other = sim.lines();
+        std::thread::spawn(move || other.pulse(Line(4)))
+            .join()
+            .unwrap();
+        assert_eq!(runs.load(Ordering::SeqCst), 0);
+    });
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn masked_lines_wait_while_others_run() {
+    let sim = Sim::new();
+    let lines = sim.lines();
+    let order = Arc::new(Mutex::new(Vec::new()));
+    for l in [Line(1), Line(12)] {
+        let o = Arc::clone(&order);
+        lines.on_rise(l, Trigger::Edge, move |_| o.lock().unwrap().push(l.0));
+    }
+    let level_runs = Arc::new(AtomicU32::new(0));
+    let r = Arc::clone(&level_runs);
+    lines.on_rise(Line(11), Trigger::Level, move |bus| {
+        r.fetch_add(1, Ordering::SeqCst);
+        bus.lines().lower(Line(11));
+    });
+    lines.mask(Line(1));
+    lines.mask(Line(11));
+    lines.pulse(Line(1));
+    lines.pulse(Line(12));
+    lines.raise(Line(11));
+    assert_eq!(*order.lock().unwrap(), [12]);
+    assert!(lines.is_pending(Line(1)));
+    lines.unmask(Line(1));
+    assert_eq!(*order.lock().unwrap(), [12, 1]);
+    assert_eq!(level_runs.load(Ordering::SeqCst), 0);
+    lines.unmask(Line(11));
+    assert_eq!(level_runs.load(Ordering::SeqCst), 1);
+    // Unmasking a quiet line runs nothing.
+    lines.unmask(Line(11));
+    assert_eq!(level_runs.load(Ordering::SeqCst), 1);
+}
