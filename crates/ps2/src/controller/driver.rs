@@ -14,6 +14,7 @@ use crate::ScancodeSet;
 
 /// Polling limits of the blocking driver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Timing {
     /// Sleep between two reads of the status register, in microseconds.
     pub poll_interval_us: u32,
@@ -69,6 +70,7 @@ impl Mode {
 
 /// What [`I8042::init`] should set up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct InitOptions {
     /// Translation and scancode set.
     pub mode: Mode,
@@ -114,6 +116,7 @@ impl Default for InitOptions {
 
 /// What [`I8042::init`] found and did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct InitReport {
     /// The configuration byte the firmware left, restored by [`I8042::shutdown`].
     pub saved_config: Config,
@@ -136,6 +139,7 @@ pub struct InitReport {
 /// Bytes that arrived during a blocking command but were not its answers (keys pressed
 /// meanwhile), kept for the caller's decoder.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct StrayBytes {
     bytes: [u8; 16],
     len: u8,
@@ -169,18 +173,28 @@ impl StrayBytes {
 ///
 /// # Examples
 ///
-/// ```no_run
-/// use irqkit_hal::{DelayNs, PortIo};
-/// use irqkit_ps2::controller::{I8042, InitOptions, LedState};
+/// On the host, against hal-mock's QEMU-like model (a kernel passes its
+/// `irqkit_hal::x86::X86PortIo` and a `DelayNs` instead):
 ///
-/// fn bring_up(ports: impl PortIo, delay: impl DelayNs) -> Result<(), irqkit_ps2::controller::Error> {
-///     let mut kbd = I8042::new(ports, delay);
-///     let report = kbd.init(InitOptions::translated())?;
-///     assert!(report.translation);
-///     kbd.set_leds(LedState::NUM_LOCK)?;
-///     kbd.shutdown()?; // firmware's configuration byte back
-///     Ok(())
-/// }
+/// ```
+/// use irqkit_hal_mock::{i8042::I8042 as Model, Line, Sim};
+/// use irqkit_ps2::controller::{I8042, InitOptions, LedState};
+/// use irqkit_ps2::ScancodeSet;
+///
+/// let sim = Sim::new();
+/// let model = Model::attach(&sim.bus(), Model::new(Line(1))).unwrap();
+///
+/// let mut kbd = I8042::new(sim.bus(), sim.clock());
+/// let report = kbd.init(InitOptions::translated())?;
+/// assert_eq!(report.host_set, ScancodeSet::Set1);
+/// kbd.set_leds(LedState::NUM_LOCK)?;
+/// assert_eq!(model.with(|m| m.leds()), 0x02);
+///
+/// model.tap_set2(&[0x1C]); // 'A' pressed and released
+/// assert_eq!((kbd.try_read(), kbd.try_read()), (Some(0x1E), Some(0x9E)));
+///
+/// kbd.shutdown()?; // the firmware's configuration byte back
+/// # Ok::<(), irqkit_ps2::controller::Error>(())
 /// ```
 #[derive(Debug)]
 pub struct I8042<P, D> {

@@ -184,6 +184,19 @@ bitflags! {
     }
 }
 
+/// defmt has no bitflags support: print the raw byte.
+macro_rules! defmt_bits {
+    ($($ty:ident),*) => {$(
+        #[cfg(feature = "defmt")]
+        impl defmt::Format for $ty {
+            fn format(&self, f: defmt::Formatter<'_>) {
+                defmt::write!(f, "{}({=u8:#04x})", stringify!($ty), self.bits())
+            }
+        }
+    )*};
+}
+defmt_bits!(Status, Config, LedState);
+
 /// Typematic repeat rates in tenths of a hertz, indexed by the 5-bit rate field (0 = fastest).
 ///
 /// The hardware period is `(8 + A) * 2^B * 4.17 ms` with A = bits 0-2 and B = bits 3-4; this
