@@ -179,6 +179,8 @@ pub struct DeviceCtx<'a> {
     lines: &'a LineTable,
     device: DeviceId,
     name: &'a str,
+    /// The event being delivered, in `Device::event`.
+    event: Option<EventId>,
 }
 
 impl fmt::Debug for DeviceCtx<'_> {
@@ -203,6 +205,15 @@ impl<'a> DeviceCtx<'a> {
             lines,
             device,
             name,
+            event: None,
+        }
+    }
+
+    /// Marks the context as delivering event `id`.
+    pub(crate) fn in_event(self, id: EventId) -> Self {
+        Self {
+            event: Some(id),
+            ..self
         }
     }
 
@@ -238,6 +249,13 @@ impl<'a> DeviceCtx<'a> {
             token,
         };
         self.core.events.schedule(at, event)
+    }
+
+    /// In [`Device::event`], the id of the event being delivered (as returned when it was
+    /// scheduled); `None` in other calls. Lets a wrapper model tell its own events from the
+    /// wrapped model's without sharing the token space.
+    pub fn current_event(&self) -> Option<EventId> {
+        self.event
     }
 
     /// Cancels a pending event; `false` if it already fired or was cancelled.

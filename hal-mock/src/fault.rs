@@ -1,10 +1,13 @@
-//! Fault injection: a model wrapper that loses or corrupts chosen accesses.
+//! Fault injection: a model wrapper that loses, corrupts or delays chosen accesses.
+
+use std::time::Duration;
 
 use crate::device::{Device, DeviceAddr, DeviceCtx, Width};
-use crate::time::SimTime;
+use crate::time::{EventId, SimTime};
 
 /// What happens to a selected access.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Fault {
     /// The access never reaches the model: a write is lost, a read returns all ones (floating).
     Drop,
@@ -14,6 +17,10 @@ pub enum Fault {
     /// The value is replaced by this one on its way (a read still reaches the model, so its
     /// side effects happen).
     Replace(u32),
+    /// A write reaches the model this much later (virtual time), after the writes made
+    /// meanwhile: a slow or reordered bus. A read cannot be late; it is not affected (but
+    /// still counts as the hit access).
+    Delay(Duration),
 }
 
 /// Which accesses a fault rule counts.
@@ -138,6 +145,16 @@ pub struct Faulty<M> {
     inner: M,
     rules: Vec<Rule>,
     injected: Vec<Injected>,
+    /// Delayed writes waiting for their event.
+    delayed: Vec<DelayedWrite>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct DelayedWrite {
+    event: EventId,
+    at: DeviceAddr,
+    width: Width,
+    value: u32,
 }
 
 impl<M: Device> Faulty<M> {
@@ -147,6 +164,7 @@ impl<M: Device> Faulty<M> {
             inner,
             rules: Vec::new(),
             injected: Vec::new(),
+            delayed: Vec::new(),
         }
     }
 
@@ -225,6 +243,7 @@ impl<M: Device> Device for Faulty<M> {
                 self.inner.read(at, width, ctx);
                 value
             }
+            Some(Fault::Delay(_)) => self.inner.read(at, width, ctx),
         }
     }
 
@@ -234,15 +253,37 @@ impl<M: Device> Device for Faulty<M> {
             Some(Fault::Drop) => return,
             Some(Fault::Corrupt(mask)) => (value ^ mask) & width.mask(),
             Some(Fault::Replace(v)) => v & width.mask(),
+            Some(Fault::Delay(by)) => {
+                // The token is unused: the event is recognised by its id.
+                let event = ctx.schedule_in(by, 0);
+                self.delayed.push(DelayedWrite {
+                    event,
+                    at,
+                    width,
+                    value,
+                });
+                return;
+            }
         };
         self.inner.write(at, width, value, ctx);
     }
 
     fn event(&mut self, token: u64, ctx: &mut DeviceCtx<'_>) {
-        self.inner.event(token, ctx);
+        let mine = ctx
+            .current_event()
+            .and_then(|id| self.delayed.iter().position(|d| d.event == id));
+        match mine {
+            Some(index) => {
+                let w = self.delayed.remove(index);
+                self.inner.write(w.at, w.width, w.value, ctx);
+            }
+            None => self.inner.event(token, ctx),
+        }
     }
 
     fn reset(&mut self, ctx: &mut DeviceCtx<'_>) {
+        // The bus cancelled this device's events, the delayed writes' included.
+        self.delayed.clear();
         self.inner.reset(ctx);
     }
 }

@@ -194,15 +194,16 @@ impl Sim {
             let callback = {
                 let mut state = self.lock();
                 let State { devices, core, .. } = &mut *state;
-                let Some((at, event)) = core.events.pop_due(target) else {
+                let Some((id, event)) = core.events.pop_due(target) else {
                     core.now = core.now.max(target);
                     break;
                 };
-                core.now = core.now.max(at);
+                core.now = core.now.max(id.due());
                 match event {
                     Scheduled::Device { device, token } => {
                         let slot = &mut devices[device.index()];
-                        let mut ctx = DeviceCtx::new(core, &self.shared.lines, device, &slot.name);
+                        let mut ctx = DeviceCtx::new(core, &self.shared.lines, device, &slot.name)
+                            .in_event(id);
                         slot.model.event(token, &mut ctx);
                         None
                     }

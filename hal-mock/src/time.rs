@@ -144,13 +144,13 @@ impl EventQueue {
     }
 
     /// Removes and returns the earliest event due at or before `limit`.
-    pub(crate) fn pop_due(&mut self, limit: SimTime) -> Option<(SimTime, Scheduled)> {
+    pub(crate) fn pop_due(&mut self, limit: SimTime) -> Option<(EventId, Scheduled)> {
         let entry = self.pending.first_entry()?;
-        if entry.key().0 > limit {
+        let (at, seq) = *entry.key();
+        if at > limit {
             return None;
         }
-        let at = entry.key().0;
-        Some((at, entry.remove()))
+        Some((EventId { at, seq }, entry.remove()))
     }
 
     pub(crate) fn next_due(&self) -> Option<SimTime> {
@@ -321,7 +321,7 @@ mod tests {
         assert!(!q.cancel(a));
         assert!(q.pop_due(SimTime(49)).is_none());
         assert_eq!(
-            q.pop_due(SimTime(50)).map(|(t, e)| (t, token(e))),
+            q.pop_due(SimTime(50)).map(|(id, e)| (id.due(), token(e))),
             Some((SimTime(50), 2))
         );
         assert_eq!(q.len(), 0);

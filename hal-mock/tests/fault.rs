@@ -134,3 +134,61 @@ fn events_and_resets_pass_through() {
     assert_eq!(bus.read8(0x300), 0);
     assert_eq!(bus.read8(0x300), 0x80);
 }
+
+#[test]
+fn a_delayed_write_arrives_later_and_the_models_own_events_still_work() {
+    let sim = Sim::new();
+    let mut bus = sim.bus();
+    let dev = bus
+        .attach(
+            "slow",
+            &[0x300..=0x301],
+            Faulty::new(Slow::new(Duration::from_micros(10), Line(5))).nth(
+                Match::writes().at(0, 1),
+                0,
+                Fault::Delay(Duration::from_micros(50)),
+            ),
+        )
+        .unwrap();
+    bus.write8(0x301, 1); // reaches the model at 50 us; its event then at 60 us
+    bus.write8(0x300, 1); // reaches it now; its event at 10 us
+    sim.clock().advance(Duration::from_micros(10));
+    assert_eq!(
+        dev.with(|f| f.inner().ready_at),
+        Some(SimTime::from_nanos(10_000))
+    );
+    sim.clock().advance(Duration::from_micros(45));
+    // The delayed write arrived at 50 us and made the model busy again.
+    assert!(!dev.with(|f| f.inner().ready));
+    sim.clock().advance(Duration::from_micros(5));
+    assert_eq!(
+        dev.with(|f| f.inner().ready_at),
+        Some(SimTime::from_nanos(60_000))
+    );
+    assert_eq!(
+        dev.with(|f| f.injected()[0].fault),
+        Fault::Delay(Duration::from_micros(50))
+    );
+}
+
+#[test]
+fn reset_drops_delayed_writes() {
+    let sim = Sim::new();
+    let mut bus = sim.bus();
+    let dev = bus
+        .attach(
+            "rec",
+            &[0x10..=0x10],
+            Faulty::new(Recorder::default()).from_nth(
+                Match::writes(),
+                0,
+                Fault::Delay(Duration::from_micros(5)),
+            ),
+        )
+        .unwrap();
+    bus.write8(0x10, 1);
+    dev.reset();
+    sim.clock().advance(Duration::from_micros(10));
+    assert!(dev.with(|f| f.inner().seen.is_empty()));
+    assert_eq!(dev.with(|f| f.inner().resets), 1);
+}
