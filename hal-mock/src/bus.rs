@@ -75,7 +75,8 @@ impl fmt::Display for AttachError {
                 existing_range,
             } => write!(
                 f,
-                "cannot attach {device}: ports {:#06x}..={:#06x} overlap {:#06x}..={:#06x} of {existing_device}",
+                "cannot attach {device}: ports {:#06x}..={:#06x} overlap \
+                 {:#06x}..={:#06x} of {existing_device}",
                 range.start(),
                 range.end(),
                 existing_range.start(),

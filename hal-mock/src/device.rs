@@ -49,8 +49,8 @@ impl Width {
 pub struct DeviceId(usize);
 
 impl DeviceId {
-    /// The id of the device attached `index`-th (from 0); [`Bus::with_device`](crate::Bus::with_device)
-    /// reports one that does not exist.
+    /// The id of the device attached `index`-th (from 0);
+    /// [`Bus::with_device`](crate::Bus::with_device) reports one that does not exist.
     pub const fn new(index: usize) -> Self {
         Self(index)
     }

@@ -188,8 +188,8 @@ impl IrqState {
     }
 }
 
-/// Runs pending interrupt handlers until none is left (see the delivery rules on `IrqLines`). Call with the
-/// simulation unlocked.
+/// Runs pending interrupt handlers until none is left (see the delivery rules on `IrqLines`).
+/// Call with the simulation unlocked.
 pub(crate) fn deliver(sim: &Sim) {
     let mut state = sim.lock();
     if state.core.irq.delivering || state.core.irq.disabled > 0 {
@@ -212,7 +212,7 @@ pub(crate) fn deliver(sim: &Sim) {
             return;
         };
         let slot = &mut irq.handlers[usize::from(line.0)];
-        let handler = match std::mem::replace(slot, HandlerSlot::Empty) {
+        let mut handler = match std::mem::replace(slot, HandlerSlot::Empty) {
             HandlerSlot::Installed(h) => h,
             // Removed since it was marked; a running slot cannot be pending-and-taken because
             // only this loop takes handlers and it runs one at a time.
@@ -238,7 +238,6 @@ pub(crate) fn deliver(sim: &Sim) {
         }
         drop(state);
 
-        let mut handler = handler;
         sim.lines_table()
             .cell(line)
             .handler_runs
@@ -248,8 +247,9 @@ pub(crate) fn deliver(sim: &Sim) {
         state = sim.lock();
         let irq = &mut state.core.irq;
         let slot = &mut irq.handlers[usize::from(line.0)];
-        if matches!(slot, HandlerSlot::Running { generation, .. } if *generation == handler.generation)
-        {
+        let still_ours = matches!(slot, HandlerSlot::Running { generation, .. }
+            if *generation == handler.generation);
+        if still_ours {
             let trigger = handler.trigger;
             *slot = HandlerSlot::Installed(handler);
             if trigger == Trigger::Level && sim.lines_table().level(line) {

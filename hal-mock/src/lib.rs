@@ -7,9 +7,9 @@
 //!
 //! | need | what to use |
 //! |------|-------------|
-//! | a bus for the driver under test | [`Sim::bus`] (clone it: one for the driver, one to inspect) |
+//! | a bus for the driver under test | [`Sim::bus`] (clone it: one for the driver, one for the test) |
 //! | a simulated chip | implement [`Device`]; [`Bus::attach`] it to port ranges |
-//! | poke / inspect a model | the [`DeviceHandle`] from `attach` ([`DeviceHandle::with`], [`DeviceHandle::with_ctx`]) |
+//! | poke / inspect a model | the [`DeviceHandle`] from `attach` ([`DeviceHandle::with_ctx`]) |
 //! | delays and timeouts | [`Sim::clock`]; [`Clock::advance`] from the test |
 //! | "answer after 2 ms" in a model | [`DeviceCtx::schedule_in`] + [`Device::event`] |
 //! | "a key press 3 ms into the wait" from a test | [`Clock::call_in`] |

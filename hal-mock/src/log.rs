@@ -22,7 +22,10 @@ use crate::time::SimTime;
 /// assert_eq!(a.port(), 0x64);
 /// assert_eq!(a.width(), Width::W8);
 /// assert_eq!(a.to_string(), "read8 0x0064 -> 0x1c");
-/// assert_eq!(Access::write16_from(0x1F0, &[1, 2]).to_string(), "write16_from 0x01f0 <- [0x0001, 0x0002]");
+/// assert_eq!(
+///     Access::write16_from(0x1F0, &[1, 2]).to_string(),
+///     "write16_from 0x01f0 <- [0x0001, 0x0002]"
+/// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Access {

@@ -244,7 +244,8 @@ impl ScriptedPorts {
         let Some(expected) = self.script.get(index) else {
             self.failed = true;
             let mut m = format!(
-                "scripted port I/O: access after the end of the script ({} steps)\n  actual:   {actual}\n",
+                "scripted port I/O: access after the end of the script ({} steps)\n  \
+                 actual:   {actual}\n",
                 self.script.len()
             );
             self.push_context(&mut m);
@@ -253,7 +254,10 @@ impl ScriptedPorts {
         if let Some(what) = difference(expected, &actual) {
             self.failed = true;
             let mut m = format!(
-                "scripted port I/O mismatch at script index {index} of {}\n  expected: {expected}\n  actual:   {actual}\n  ({what})\n",
+                "scripted port I/O mismatch at script index {index} of {}\n  \
+                 expected: {expected}\n  \
+                 actual:   {actual}\n  \
+                 ({what})\n",
                 self.script.len()
             );
             self.push_context(&mut m);

@@ -81,7 +81,8 @@ impl fmt::Display for SimTime {
     }
 }
 
-/// Names one scheduled device event, to cancel it with [`DeviceCtx::cancel`](crate::DeviceCtx::cancel).
+/// Names one scheduled event, to cancel it with [`DeviceCtx::cancel`](crate::DeviceCtx::cancel)
+/// or [`Clock::cancel`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct EventId {
     at: SimTime,
@@ -230,8 +231,8 @@ impl Clock {
     /// let sim = Sim::new();
     /// sim.clock().call_in(Duration::from_micros(300), |bus| bus.lines().pulse(Line(1)));
     /// let lines = sim.lines();
-    /// let got = poll_until(&mut sim.clock(), 1_000, 100, || lines.take_edge(Line(1)).then_some(()));
-    /// assert_eq!(got, Ok(()));
+    /// let edge = || lines.take_edge(Line(1)).then_some(());
+    /// assert_eq!(poll_until(&mut sim.clock(), 1_000, 100, edge), Ok(()));
     /// assert_eq!(sim.now().as_micros(), 300);
     /// ```
     pub fn call_at(&self, at: SimTime, f: impl FnOnce(&mut Bus) + Send + 'static) -> EventId {
