@@ -8,7 +8,7 @@ use irqkit_hal_mock::i8042::{Faults, I8042 as Model};
 use irqkit_hal_mock::{Access, Bus, Clock, DeviceHandle, Line, Sim, Trigger};
 use irqkit_ps2::controller::{
     ByteOutcome, Command, CommandEngine, Completion, Config, EngineTiming, Error, InitOptions,
-    KeyboardId, LedState, RepeatDelay, RepeatRate, Reply, Typematic, WaitingFor, I8042,
+    KeyboardId, LedState, RepeatDelay, RepeatRate, Reply, Timing, Typematic, WaitingFor, I8042,
 };
 use irqkit_ps2::ScancodeSet;
 
@@ -511,4 +511,82 @@ fn engine_reset_consumes_the_bat_that_looks_like_left_shift_break() {
             }))
         ]
     ));
+}
+
+mod random_faults {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn faults() -> impl Strategy<Value = Faults> {
+        (
+            0u32..5,
+            any::<bool>(),
+            prop::option::of(prop_oneof![Just(0xFCu8), Just(0xFD)]),
+            prop::option::weighted(0.1, any::<u8>()),
+            prop::option::weighted(0.1, any::<u8>()),
+            prop::bool::weighted(0.1),
+        )
+            .prop_map(
+                |(resend_next, silent_after_ack, bat_answer, self_test, port_test, no_keyboard)| {
+                    Faults {
+                        resend_next,
+                        silent_after_ack,
+                        bat_answer,
+                        self_test_answer: self_test,
+                        port_test_answer: port_test,
+                        no_keyboard,
+                        ..Faults::default()
+                    }
+                },
+            )
+    }
+
+    fn command() -> impl Strategy<Value = Command> {
+        prop_oneof![
+            any::<u8>().prop_map(|b| Command::SetLeds(LedState::from_bits_truncate(b))),
+            Just(Command::Echo),
+            Just(Command::GetScancodeSet),
+            Just(Command::SetScancodeSet(ScancodeSet::Set2)),
+            Just(Command::Identify),
+            (0u8..0x80).prop_map(|b| Command::SetTypematic(Typematic::from_byte(b).unwrap())),
+            Just(Command::EnableScanning),
+            Just(Command::DisableScanning),
+            Just(Command::SetDefaults),
+            Just(Command::Reset),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Whatever the faults, init and every command end (Ok or a typed error) within
+        /// bounded virtual time, and a fault-free keyboard afterwards works again.
+        #[test]
+        fn faults_never_hang(
+            init_faults in faults(),
+            later in proptest::collection::vec((faults(), command(), any::<u8>()), 1..6),
+        ) {
+            let mut r = rig(Model::new(IRQ1).with_faults(init_faults.clone()));
+            // Coarser polling than the default keeps the many timeouts cheap to simulate.
+            let Rig { sim, model, kbd } = r;
+            let (bus, clock) = kbd.release();
+            let timing = Timing { poll_interval_us: 1_000, ..Timing::default() };
+            let mut r = Rig { sim, model, kbd: I8042::with_timing(bus, clock, timing) };
+            let start = r.sim.now();
+            let init = r.kbd.init(InitOptions::translated());
+            prop_assert!(r.sim.now() - start < Duration::from_secs(6));
+            if init_faults == Faults::default() {
+                prop_assert!(init.is_ok());
+            }
+            for (faults, cmd, garbage) in later {
+                r.model.set_faults(faults);
+                r.model.keyboard_sends(&[garbage]);
+                let start = r.sim.now();
+                let _ = r.kbd.command(cmd);
+                prop_assert!(r.sim.now() - start < Duration::from_secs(6));
+            }
+            r.model.set_faults(Faults::default());
+            while r.kbd.try_read().is_some() {}
+            prop_assert_eq!(r.kbd.command(Command::Echo), Ok(Reply::Echo));
+        }
+    }
 }
