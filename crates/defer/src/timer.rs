@@ -332,3 +332,36 @@ impl Future for Sleep {
         Poll::Pending
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    extern crate std;
+
+    use super::*;
+    use core::sync::atomic::AtomicU32 as StdU32;
+
+    static FIRED: StdU32 = StdU32::new(0);
+
+    #[test]
+    fn deadlines_order_and_fire_across_the_tick_wraparound() {
+        static EXEC: Executor = Executor::new();
+        static LATE: Work = Work::new(&EXEC, || {
+            FIRED.fetch_add(100, core::sync::atomic::Ordering::Relaxed);
+        });
+        static EARLY: Work = Work::new(&EXEC, || {
+            FIRED.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+        });
+        EXEC.now.store(u32::MAX - 1, Ordering::Relaxed);
+        LATE.schedule_after(4).unwrap(); // deadline 2, after the wrap
+        EARLY.schedule_after(1).unwrap(); // deadline u32::MAX, before it
+        assert_eq!(EXEC.tick(), 1);
+        assert_eq!(EXEC.now(), u32::MAX);
+        EXEC.run_until_idle().unwrap();
+        assert_eq!(FIRED.load(core::sync::atomic::Ordering::Relaxed), 1);
+        assert_eq!(EXEC.tick(), 0); // now 0
+        assert_eq!(EXEC.tick(), 0); // now 1
+        assert_eq!(EXEC.tick(), 1); // now 2: the late one
+        EXEC.run_until_idle().unwrap();
+        assert_eq!(FIRED.load(core::sync::atomic::Ordering::Relaxed), 101);
+    }
+}

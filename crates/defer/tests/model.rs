@@ -140,7 +140,9 @@ impl Model {
             Op::Run(budget) => {
                 let (mut ran, mut skipped) = (0, 0);
                 while ran < budget {
-                    let Some(i) = self.queues[0].pop_front().or_else(|| self.queues[1].pop_front())
+                    let Some(i) = self.queues[0]
+                        .pop_front()
+                        .or_else(|| self.queues[1].pop_front())
                     else {
                         break;
                     };
@@ -258,7 +260,10 @@ fn real_op(op: Op) {
         Op::Enable(i) => format!("E{i}={:?}", work(i).enable()),
         Op::Run(budget) => {
             let report = work(0).executor().run(Budget::items(budget)).unwrap();
-            format!("R ran={} skipped={} more={}", report.ran, report.skipped, report.more_work)
+            format!(
+                "R ran={} skipped={} more={}",
+                report.ran, report.skipped, report.more_work
+            )
         }
     };
     log(entry);
@@ -268,8 +273,14 @@ fn run_real(program: &Program, inject: Option<(u32, Vec<Op>)>) -> (Log, u32) {
     let executor: &'static Executor = Box::leak(Box::new(Executor::new().with_clock(clock)));
     let works: Vec<&'static Work> = (0..ITEMS)
         .map(|i| {
-            let priority = if program.urgent[i] { Priority::Urgent } else { Priority::Normal };
-            &*Box::leak(Box::new(Work::new(executor, HANDLERS[i]).with_priority(priority)))
+            let priority = if program.urgent[i] {
+                Priority::Urgent
+            } else {
+                Priority::Normal
+            };
+            &*Box::leak(Box::new(
+                Work::new(executor, HANDLERS[i]).with_priority(priority),
+            ))
         })
         .collect();
     WORKS.with(|w| *w.borrow_mut() = works.clone());
@@ -390,13 +401,23 @@ fn interrupt_rescheduling_a_at_each_step() {
     ];
     for (at, irq_result, runs) in expected_runs_of_a {
         let (real, _) = run_real(&program, Some((at, irq.clone())));
-        let pos = real.iter().position(|e| e == "irq{").expect("interrupt fired");
+        let pos = real
+            .iter()
+            .position(|e| e == "irq{")
+            .expect("interrupt fired");
         if at == 1 {
-            assert_eq!(real[pos + 3], "S0=false", "the preempted schedule coalesces: {real:?}");
+            assert_eq!(
+                real[pos + 3],
+                "S0=false",
+                "the preempted schedule coalesces: {real:?}"
+            );
         }
         assert_eq!(real[pos + 1], irq_result, "step {at}: {real:?}");
         let summary = real.last().unwrap();
-        assert!(summary.starts_with(&format!("runs=[{runs}, 1, 0, 0, 0]")), "step {at}: {summary}");
+        assert!(
+            summary.starts_with(&format!("runs=[{runs}, 1, 0, 0, 0]")),
+            "step {at}: {summary}"
+        );
         assert_eq!(real, run_model(&program, Some((at, irq.clone()))));
     }
 }

@@ -1,0 +1,565 @@
+//! Trace tests in the style of embassy-executor's: a recorder stands in for the pender and the
+//! handlers, and each test asserts the exact sequence of "pend" and runs for given schedules.
+
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+use std::task::{Context, Poll, Waker};
+
+use irqkit_defer::{
+    sleep, Budget, DelayError, EnableError, Executor, Priority, RunError, Stats, Stop, TaskSlot,
+    Work, MAX_DELAY,
+};
+
+/// Declares a per-test trace recorder: `t(event)`, `take()`, and `pend` for the executor.
+macro_rules! recorder {
+    () => {
+        static TRACE: Mutex<Vec<String>> = Mutex::new(Vec::new());
+        #[allow(dead_code)]
+        fn t(event: impl Into<String>) {
+            TRACE.lock().unwrap().push(event.into());
+        }
+        #[allow(dead_code)]
+        fn take() -> Vec<String> {
+            std::mem::take(&mut *TRACE.lock().unwrap())
+        }
+        #[allow(dead_code)]
+        fn pend() {
+            t("pend");
+        }
+    };
+}
+
+#[test]
+fn one_pend_for_coalesced_schedules_and_fifo_runs() {
+    recorder!();
+    static EXEC: Executor = Executor::new().with_pender(pend);
+    static A: Work = Work::new(&EXEC, || t("run a"));
+    static B: Work = Work::new(&EXEC, || t("run b"));
+
+    assert!(A.schedule());
+    assert!(!A.schedule());
+    assert!(B.schedule());
+    assert_eq!(take(), ["pend"]);
+    let report = EXEC.run_until_idle().unwrap();
+    assert_eq!(take(), ["run a", "run b"]);
+    assert_eq!(
+        (report.ran, report.skipped, report.stop),
+        (2, 0, Stop::Idle)
+    );
+    // Nothing queued: running again does nothing.
+    assert_eq!(EXEC.run_until_idle().unwrap().ran, 0);
+    assert!(take().is_empty());
+}
+
+#[test]
+fn scheduled_during_its_run_runs_exactly_once_more() {
+    recorder!();
+    static EXEC: Executor = Executor::new().with_pender(pend);
+    static A: Work = Work::new(&EXEC, a);
+    fn a() {
+        t("run a");
+        assert!(
+            !A.is_pending(),
+            "pending is cleared before the handler runs"
+        );
+        if A.runs() == 0 {
+            assert!(A.schedule());
+            assert!(!A.schedule());
+        }
+    }
+
+    A.schedule();
+    let report = EXEC.run_until_idle().unwrap();
+    assert_eq!(take(), ["pend", "run a", "pend", "run a"]);
+    assert_eq!(report.ran, 2);
+    assert_eq!(A.runs(), 2);
+}
+
+#[test]
+fn urgent_items_run_before_normal_ones() {
+    recorder!();
+    static EXEC: Executor = Executor::new();
+    static N1: Work = Work::new(&EXEC, n1);
+    static N2: Work = Work::new(&EXEC, || t("n2"));
+    static U1: Work = Work::new(&EXEC, || t("u1")).with_priority(Priority::Urgent);
+    static U2: Work = Work::new(&EXEC, || t("u2")).with_priority(Priority::Urgent);
+    fn n1() {
+        t("n1");
+        U2.schedule(); // an interrupt's urgent bottom half overtakes the waiting N2
+    }
+
+    N1.schedule();
+    N2.schedule();
+    U1.schedule();
+    EXEC.run_until_idle().unwrap();
+    assert_eq!(take(), ["u1", "n1", "u2", "n2"]);
+}
+
+#[test]
+fn cancel_takes_back_a_pending_run() {
+    recorder!();
+    static EXEC: Executor = Executor::new();
+    static A: Work = Work::new(&EXEC, || t("a"));
+    static B: Work = Work::new(&EXEC, || t("b"));
+
+    A.schedule();
+    B.schedule();
+    assert!(A.cancel());
+    assert!(!A.cancel());
+    let report = EXEC.run_until_idle().unwrap();
+    assert_eq!(take(), ["b"]);
+    assert_eq!((report.ran, report.skipped), (1, 1));
+
+    // Rescheduled before its old entry was consumed: it keeps its place.
+    A.schedule();
+    B.schedule();
+    A.cancel();
+    A.schedule();
+    EXEC.run_until_idle().unwrap();
+    assert_eq!(take(), ["a", "b"]);
+    assert_eq!((A.runs(), B.runs()), (1, 2));
+    assert!(!A.cancel(), "nothing pending after the run");
+}
+
+#[test]
+fn a_disabled_item_stays_pending_until_the_last_enable() {
+    recorder!();
+    static EXEC: Executor = Executor::new().with_pender(pend);
+    static A: Work = Work::new(&EXEC, || t("a"));
+
+    assert_eq!(A.enable(), Err(EnableError::NotDisabled));
+    assert_eq!(A.disable(), Ok(1));
+    assert_eq!(A.disable(), Ok(2));
+    assert!(A.schedule());
+    assert_eq!(
+        take(),
+        Vec::<String>::new(),
+        "a disabled item is not queued"
+    );
+    let report = EXEC.run_until_idle().unwrap();
+    assert_eq!((report.ran, report.skipped), (0, 0));
+    assert!(A.is_pending());
+    assert_eq!(A.enable(), Ok(1));
+    assert!(take().is_empty());
+    assert_eq!(A.enable(), Ok(0));
+    assert_eq!(take(), ["pend"]);
+    EXEC.run_until_idle().unwrap();
+    assert_eq!(take(), ["a"]);
+
+    // Disabled while queued: the entry is parked (skipped), the run waits for enable.
+    A.schedule();
+    A.disable().unwrap();
+    let report = EXEC.run_until_idle().unwrap();
+    assert_eq!((report.ran, report.skipped), (0, 1));
+    assert!(A.is_pending());
+    take();
+    A.enable().unwrap();
+    EXEC.run_until_idle().unwrap();
+    assert_eq!(take(), ["pend", "a"]);
+    assert_eq!(A.disable_depth(), 0);
+}
+
+#[test]
+fn item_budget_reports_what_remains() {
+    recorder!();
+    static EXEC: Executor = Executor::new();
+    static ITEMS: [Work; 5] = [
+        Work::new(&EXEC, || t("0")),
+        Work::new(&EXEC, || t("1")),
+        Work::new(&EXEC, || t("2")),
+        Work::new(&EXEC, || t("3")),
+        Work::new(&EXEC, || t("4")),
+    ];
+    for item in &ITEMS {
+        item.schedule();
+    }
+    let report = EXEC.run(Budget::items(2)).unwrap();
+    assert_eq!(
+        (report.ran, report.stop, report.more_work),
+        (2, Stop::ItemBudget, true)
+    );
+    assert_eq!(take(), ["0", "1"]);
+    let report = EXEC.run(Budget::items(0)).unwrap();
+    assert_eq!(
+        (report.ran, report.stop, report.more_work),
+        (0, Stop::ItemBudget, true)
+    );
+    let report = EXEC.run(Budget::items(10)).unwrap();
+    assert_eq!(
+        (report.ran, report.stop, report.more_work),
+        (3, Stop::Idle, false)
+    );
+    assert_eq!(take(), ["2", "3", "4"]);
+}
+
+#[test]
+fn time_budget_stops_a_storm() {
+    static NOW: AtomicU32 = AtomicU32::new(0);
+    fn clock() -> u32 {
+        NOW.load(Ordering::Relaxed)
+    }
+    static EXEC: Executor = Executor::new().with_clock(clock);
+    /// A storm: the handler takes 10 clock units and reschedules itself every time.
+    static STORM: Work = Work::new(&EXEC, storm);
+    fn storm() {
+        NOW.fetch_add(10, Ordering::Relaxed);
+        STORM.schedule();
+    }
+
+    STORM.schedule();
+    let report = EXEC.run(Budget::items(100).with_time(25)).unwrap();
+    assert_eq!(
+        (report.ran, report.stop, report.more_work),
+        (3, Stop::TimeBudget, true)
+    );
+    // A zero time budget still makes progress: one item per call.
+    let report = EXEC.run(Budget::items(100).with_time(0)).unwrap();
+    assert_eq!((report.ran, report.stop), (1, Stop::TimeBudget));
+    STORM.cancel();
+    let report = EXEC.run_until_idle().unwrap();
+    assert_eq!(
+        (report.ran, report.skipped, report.stop),
+        (0, 1, Stop::Idle)
+    );
+}
+
+#[test]
+fn misuse_is_reported_not_panicked() {
+    static EXEC: Executor = Executor::new();
+    static NESTED: Mutex<Option<Result<(), RunError>>> = Mutex::new(None);
+    static REENTER: Work = Work::new(&EXEC, || {
+        *NESTED.lock().unwrap() = Some(EXEC.run_until_idle().map(drop));
+    });
+
+    assert_eq!(
+        EXEC.run(Budget::items(1).with_time(5)),
+        Err(RunError::NoClock)
+    );
+    assert_eq!(
+        EXEC.run_forever(Budget::UNLIMITED.with_time(1), || {})
+            .unwrap_err(),
+        RunError::NoClock
+    );
+    REENTER.schedule();
+    EXEC.run_until_idle().unwrap();
+    assert_eq!(*NESTED.lock().unwrap(), Some(Err(RunError::Busy)));
+}
+
+#[test]
+fn counters_and_worst_latency() {
+    static NOW: AtomicU32 = AtomicU32::new(100);
+    fn clock() -> u32 {
+        NOW.load(Ordering::Relaxed)
+    }
+    static EXEC: Executor = Executor::new().with_clock(clock);
+    static A: Work = Work::new(&EXEC, || {});
+    static B: Work = Work::new(&EXEC, || {});
+
+    A.schedule(); // at 100
+    NOW.store(110, Ordering::Relaxed);
+    A.schedule(); // coalesced: the stamp stays 100
+    B.schedule(); // at 110
+    NOW.store(130, Ordering::Relaxed);
+    EXEC.run_until_idle().unwrap();
+    B.schedule();
+    B.cancel();
+    EXEC.run_until_idle().unwrap();
+    assert_eq!(
+        EXEC.stats(),
+        Stats {
+            scheduled: 3,
+            coalesced: 1,
+            runs: 2,
+            skipped: 1,
+            max_latency: 30,
+            timers_fired: 0
+        }
+    );
+    assert_eq!(EXEC.reset_max_latency(), 30);
+    assert_eq!(EXEC.stats().max_latency, 0);
+    assert_eq!((A.runs(), B.runs()), (1, 1));
+}
+
+#[test]
+fn idle_sleeps_only_without_work() {
+    recorder!();
+    static EXEC: Executor = Executor::new();
+    static A: Work = Work::new(&EXEC, || t("a"));
+
+    assert!(EXEC.wait_for_work(|| t("wfi")));
+    A.schedule();
+    assert!(!EXEC.wait_for_work(|| t("wfi")));
+    EXEC.run_until_idle().unwrap();
+    assert_eq!(take(), ["wfi", "a"]);
+}
+
+// ---------------------------------------------------------------- tasks
+
+/// A future that records its polls and finishes after `polls_to_finish` polls, keeping the
+/// waker in `WAKER` for the "interrupt".
+struct Recorded {
+    name: &'static str,
+    polls: u32,
+    polls_to_finish: u32,
+    trace: fn(String),
+    waker: &'static Mutex<Option<Waker>>,
+}
+
+impl Future for Recorded {
+    type Output = ();
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.polls += 1;
+        (self.trace)(format!("poll {} #{}", self.name, self.polls));
+        *self.waker.lock().unwrap() = Some(cx.waker().clone());
+        if self.polls == self.polls_to_finish {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl Drop for Recorded {
+    fn drop(&mut self) {
+        (self.trace)(format!("drop {}", self.name));
+    }
+}
+
+#[test]
+fn task_wakes_coalesce_and_there_is_no_poll_after_completion() {
+    recorder!();
+    static EXEC: Executor = Executor::new().with_pender(pend);
+    static SLOT: TaskSlot<64> = TaskSlot::new(&EXEC);
+    static WAKER: Mutex<Option<Waker>> = Mutex::new(None);
+    fn trace(s: String) {
+        t(s)
+    }
+
+    SLOT.spawn(Recorded {
+        name: "t",
+        polls: 0,
+        polls_to_finish: 2,
+        trace,
+        waker: &WAKER,
+    })
+    .unwrap();
+    assert_eq!(take(), ["pend"]); // spawning schedules the first poll
+    EXEC.run_until_idle().unwrap();
+    assert_eq!(take(), ["poll t #1"]);
+
+    let waker = WAKER.lock().unwrap().take().unwrap();
+    waker.wake_by_ref(); // the interrupt wakes it twice: one pend, one poll
+    waker.clone().wake();
+    assert_eq!(take(), ["pend"]);
+    EXEC.run_until_idle().unwrap();
+    assert_eq!(take(), ["poll t #2", "drop t"]);
+    assert!(!SLOT.is_occupied());
+
+    waker.wake_by_ref(); // a stale waker: schedules the item, which finds the slot empty
+    EXEC.run_until_idle().unwrap();
+    assert_eq!(take(), ["pend"]);
+    assert_eq!(SLOT.polls(), 3);
+}
+
+#[test]
+fn spawning_into_an_occupied_slot_hands_the_future_back() {
+    recorder!();
+    static EXEC: Executor = Executor::new();
+    static SLOT: TaskSlot<64> = TaskSlot::new(&EXEC);
+    static WAKER: Mutex<Option<Waker>> = Mutex::new(None);
+    fn trace(s: String) {
+        t(s)
+    }
+    let task = |name| Recorded {
+        name,
+        polls: 0,
+        polls_to_finish: 1,
+        trace,
+        waker: &WAKER,
+    };
+
+    SLOT.spawn(task("first")).unwrap();
+    let refused = SLOT.spawn(task("second")).unwrap_err();
+    assert_eq!(format!("{refused:?}"), "Occupied(..)");
+    let second = refused.into_inner();
+    assert_eq!(second.name, "second");
+    assert!(
+        take().is_empty(),
+        "the refused future is not dropped by the slot"
+    );
+    EXEC.run_until_idle().unwrap();
+    assert_eq!(take(), ["poll first #1", "drop first"]);
+    SLOT.spawn(second).unwrap();
+    EXEC.run_until_idle().unwrap();
+    assert_eq!(take(), ["poll second #1", "drop second"]);
+}
+
+#[test]
+fn abort_drops_the_future_without_polling_it() {
+    recorder!();
+    static EXEC: Executor = Executor::new();
+    static SLOT: TaskSlot<64> = TaskSlot::new(&EXEC);
+    static WAKER: Mutex<Option<Waker>> = Mutex::new(None);
+    fn trace(s: String) {
+        t(s)
+    }
+
+    assert!(!SLOT.abort(), "nothing to abort");
+    SLOT.spawn(Recorded {
+        name: "t",
+        polls: 0,
+        polls_to_finish: 9,
+        trace,
+        waker: &WAKER,
+    })
+    .unwrap();
+    EXEC.run_until_idle().unwrap();
+    WAKER.lock().unwrap().take().unwrap().wake();
+    assert!(SLOT.abort());
+    assert!(!SLOT.abort(), "already being aborted");
+    EXEC.run_until_idle().unwrap();
+    assert_eq!(take(), ["poll t #1", "drop t"]);
+    assert!(!SLOT.is_occupied());
+}
+
+#[test]
+fn async_fns_and_blocks_spawn_on_stable() {
+    recorder!();
+    static EXEC: Executor = Executor::new();
+    static SLOT: TaskSlot<256> = TaskSlot::new(&EXEC).with_priority(Priority::Urgent);
+    static PLAIN: Work = Work::new(&EXEC, || t("plain"));
+    static DATA: AtomicU32 = AtomicU32::new(0);
+
+    async fn consumer() {
+        let value = poll_fn(|cx| match DATA.load(Ordering::Acquire) {
+            0 => {
+                // A real driver registers the waker; here the test wakes the slot directly.
+                let _ = cx.waker();
+                Poll::Pending
+            }
+            v => Poll::Ready(v),
+        })
+        .await;
+        t(format!("got {value}"));
+    }
+
+    SLOT.spawn(consumer()).unwrap();
+    EXEC.run_until_idle().unwrap();
+    DATA.store(7, Ordering::Release);
+    PLAIN.schedule();
+    assert!(SLOT.wake());
+    assert!(!SLOT.wake());
+    EXEC.run_until_idle().unwrap();
+    assert_eq!(take(), ["got 7", "plain"], "the urgent task runs first");
+}
+
+// ---------------------------------------------------------------- delayed work
+
+#[test]
+fn delayed_work_fires_on_ticks_in_deadline_order() {
+    recorder!();
+    static EXEC: Executor = Executor::new().with_pender(pend);
+    static A: Work = Work::new(&EXEC, || t("a"));
+    static B: Work = Work::new(&EXEC, || t("b"));
+    static C: Work = Work::new(&EXEC, || t("c"));
+
+    assert_eq!(A.schedule_after(3), Ok(false));
+    assert_eq!(B.schedule_after(1), Ok(false));
+    assert_eq!(C.schedule_after(3), Ok(false));
+    assert_eq!(
+        A.schedule_after(1),
+        Ok(true),
+        "an armed delay keeps its deadline"
+    );
+    assert!(A.is_delayed());
+    assert!(EXEC.has_timers());
+    assert_eq!(EXEC.tick(), 1);
+    EXEC.run_until_idle().unwrap();
+    assert_eq!(take(), ["pend", "b"]);
+    assert_eq!(EXEC.tick(), 0);
+    assert_eq!(EXEC.tick(), 2);
+    EXEC.run_until_idle().unwrap();
+    assert_eq!(
+        take(),
+        ["pend", "a", "c"],
+        "equal deadlines fire in arming order"
+    );
+    assert_eq!(EXEC.now(), 3);
+    assert!(!EXEC.has_timers());
+    assert_eq!(EXEC.stats().timers_fired, 3);
+}
+
+#[test]
+fn reschedule_cancel_zero_and_too_long() {
+    recorder!();
+    static EXEC: Executor = Executor::new();
+    static A: Work = Work::new(&EXEC, || t("a"));
+    static B: Work = Work::new(&EXEC, || t("b"));
+
+    A.schedule_after(5).unwrap();
+    assert_eq!(A.reschedule_after(1), Ok(true));
+    EXEC.tick();
+    EXEC.run_until_idle().unwrap();
+    assert_eq!(take(), ["a"]);
+
+    B.schedule_after(2).unwrap();
+    assert!(B.cancel(), "cancel disarms a delay");
+    assert!(!B.is_delayed());
+    EXEC.tick();
+    EXEC.tick();
+    EXEC.run_until_idle().unwrap();
+    assert!(take().is_empty());
+
+    assert_eq!(B.schedule_after(0), Ok(false));
+    assert!(B.is_pending(), "zero ticks schedules at once");
+    assert_eq!(
+        B.schedule_after(MAX_DELAY + 1),
+        Err(DelayError::TooLong {
+            requested: MAX_DELAY + 1,
+            max: MAX_DELAY
+        })
+    );
+    EXEC.run_until_idle().unwrap();
+    assert_eq!(take(), ["b"]);
+}
+
+#[test]
+fn sleeping_task_wakes_from_the_tick() {
+    recorder!();
+    static EXEC: Executor = Executor::new().with_pender(pend);
+    static SLOT: TaskSlot<128> = TaskSlot::new(&EXEC);
+
+    SLOT.spawn(async {
+        t("start");
+        sleep(2).await.unwrap();
+        t("woke");
+        sleep(0).await.unwrap();
+        t("done");
+    })
+    .unwrap();
+    EXEC.run_until_idle().unwrap();
+    assert_eq!(take(), ["pend", "start"]);
+    EXEC.tick();
+    EXEC.run_until_idle().unwrap();
+    assert!(
+        take().is_empty(),
+        "no poll before the deadline: no busy-wait"
+    );
+    EXEC.tick();
+    EXEC.run_until_idle().unwrap();
+    assert_eq!(take(), ["pend", "woke", "done"]);
+    assert!(!SLOT.is_occupied());
+    assert_eq!(SLOT.polls(), 2);
+}
+
+#[test]
+fn sleep_outside_a_task_is_an_error() {
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut sleeping = pin!(sleep(1));
+    assert_eq!(
+        sleeping.as_mut().poll(&mut cx),
+        Poll::Ready(Err(DelayError::NotInTask))
+    );
+}
