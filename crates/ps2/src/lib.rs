@@ -22,11 +22,14 @@ pub mod decoder;
 pub mod encoder;
 pub mod event;
 pub mod key_set;
+pub mod keyboard;
 pub mod keycode;
+pub mod layout;
 pub mod scancode_set;
 
 pub use decoder::Decoder;
 pub use event::{Event, Events, KeyEvent, KeyKind, Response, Resync, UnknownScancode};
 pub use key_set::KeySet;
+pub use keyboard::{DecodedKey, Keyboard, Locks, Modifiers};
 pub use keycode::{HidUsage, KeyCode};
 pub use scancode_set::ScancodeSet;

@@ -1,0 +1,926 @@
+//! Keyboard state: modifiers, locks, dead keys and Compose, turning [`KeyEvent`]s into
+//! characters through a [`Layout`].
+//!
+//! A kernel's bottom half feeds each byte the interrupt handler queued to a [`Decoder`], each
+//! key event the decoder finds to a [`Keyboard`], and acts on the [`DecodedKey`]s that come
+//! out: characters for the terminal, non-character keys (arrows, F-keys) for whoever wants
+//! them, and [`DecodedKey::LocksChanged`] when the LEDs must be updated (keyboard command
+//! `0xED`, then [`Locks::led_byte`]).
+//!
+//! # Examples
+//!
+//! Set 2 bytes for Shift+H, i, Caps Lock, the German dead `´` then e, through the German
+//! layout:
+//!
+//! ```
+//! use irqkit_ps2::keyboard::{DecodedKey, Keyboard, Locks};
+//! use irqkit_ps2::layout::De;
+//! use irqkit_ps2::{Decoder, Event, ScancodeSet};
+//!
+//! let mut decoder = Decoder::new(ScancodeSet::Set2);
+//! let mut keyboard = Keyboard::new(De);
+//! let bytes = [
+//!     0x12, 0x33, 0xF0, 0x33, 0xF0, 0x12, // Shift down, H, Shift up
+//!     0x43, 0xF0, 0x43,                   // i
+//!     0x58, 0xF0, 0x58,                   // Caps Lock
+//!     0x55, 0xF0, 0x55, 0x24, 0xF0, 0x24, // ´ (dead), e
+//! ];
+//! let mut text = String::new();
+//! let mut leds = Vec::new();
+//! for byte in bytes {
+//!     for event in decoder.feed(byte) {
+//!         for key in keyboard.process_event(event) {
+//!             match key {
+//!                 DecodedKey::Char(c) => text.push(c),
+//!                 DecodedKey::LocksChanged(locks) => leds.push(locks.led_byte()),
+//!                 DecodedKey::Key(_) => {}
+//!             }
+//!         }
+//!     }
+//! }
+//! assert_eq!(text, "HiÉ");
+//! assert_eq!(leds, [Locks::CAPS.led_byte()]); // send 0xED, 0x04
+//! ```
+//!
+//! # Rules
+//!
+//! - **Modifiers** are tracked per side and set by a press or repeat, cleared by a release.
+//!   Releasing a key that was never pressed just leaves its bit clear.
+//! - **Locks** toggle on a [`KeyKind::Press`] only, never on a [`KeyKind::Repeat`]; each
+//!   toggle yields [`DecodedKey::LocksChanged`]. The initial state is set with
+//!   [`Keyboard::with_locks`].
+//! - **Levels**: Shift selects the second level; on layouts with AltGr ([`Layout::has_altgr`])
+//!   Right Alt selects the third and fourth. Ctrl+Left Alt as AltGr (the Windows convention)
+//!   is off by default because it takes Ctrl+Alt shortcuts away; turn it on with
+//!   [`Keyboard::ctrl_alt_is_altgr`]. On layouts without AltGr, Right Alt is a plain Alt.
+//! - **Caps Lock** acts like Shift on the keys the layout marks as letters (Caps Lock and
+//!   Shift together give the lower case), at the levels it marks.
+//! - **Ctrl** (without AltGr) turns the character the layout types into a control character:
+//!   `a`-`z` and `A`-`Z` give U+0001-U+001A, `@` and Space U+0000, `[` ESC, `\` U+001C, `]`
+//!   U+001D, `^` U+001E, `_` U+001F, `?` DEL. It follows the layout's letter, so the AZERTY
+//!   `A` key (US `Q` position) gives U+0001. Other characters come out unchanged; look at
+//!   [`Keyboard::modifiers`] for shortcuts. Alt and Meta never change the character.
+//! - **Shared keys**: Space `' '`, Enter and keypad Enter `'\n'`, Tab `'\t'`, Backspace
+//!   U+0008, Escape U+001B; keypad `/ * - + = , ( ) ±` always type their character.
+//! - **Keypad digits** type digits and the layout's decimal separator while Num Lock is on,
+//!   and act as navigation keys while it is off (7 Home, 8 Up, 9 Page Up, 4 Left,
+//!   6 Right, 1 End, 2 Down, 3 Page Down, 0 Insert, `.` Delete; 5 reports itself). Shift
+//!   inverts Num Lock for these keys, as on Windows and X11.
+//! - **Non-character keys** (arrows, F-keys, Delete, Home, ...) and keys that type nothing at
+//!   the current level come out as [`DecodedKey::Key`]. Modifier, lock and release events
+//!   produce nothing.
+//! - **Dead keys** wait for the next character. If the layout composes the pair, the composed
+//!   character comes out; Space gives the dead key's own symbol; a dead key pressed twice
+//!   gives its symbol once; any other character gives the symbol then that character; a
+//!   non-character key gives the symbol then the key. Modifiers and locks do not cancel a
+//!   dead key. A held dead key does not repeat. With Ctrl held a dead key types its symbol
+//!   (so Ctrl+`^` on French is U+001E).
+//! - **Compose** (off unless [`Keyboard::with_compose_key`] names a key): Compose, then two
+//!   characters, gives [`compose_pair`] of them; an unknown pair gives both characters. A dead
+//!   key inside a Compose sequence counts as its symbol. Pressing Compose again cancels.
+//!
+//! No input is lost: whenever a pending dead key or Compose character cannot combine, it is
+//! typed before what interrupted it, so one event yields at most two [`DecodedKey`]s.
+
+use crate::layout::{compose_pair, Action, Layout, Level};
+use crate::{Event, KeyCode, KeyEvent, KeyKind, Response};
+use bitflags::bitflags;
+
+#[cfg(doc)]
+use crate::Decoder;
+
+bitflags! {
+    /// The modifier keys held down, one bit per key.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct Modifiers: u8 {
+        /// Left Shift.
+        const LEFT_SHIFT = 0x01;
+        /// Right Shift.
+        const RIGHT_SHIFT = 0x02;
+        /// Left Ctrl.
+        const LEFT_CTRL = 0x04;
+        /// Right Ctrl.
+        const RIGHT_CTRL = 0x08;
+        /// Left Alt.
+        const LEFT_ALT = 0x10;
+        /// Right Alt, which is AltGr on layouts that have AltGr.
+        const RIGHT_ALT = 0x20;
+        /// Left Meta (Windows, Super, Command).
+        const LEFT_META = 0x40;
+        /// Right Meta.
+        const RIGHT_META = 0x80;
+    }
+}
+
+impl Modifiers {
+    /// Either Shift.
+    pub const SHIFT: Modifiers = Modifiers::LEFT_SHIFT.union(Modifiers::RIGHT_SHIFT);
+    /// Either Ctrl.
+    pub const CTRL: Modifiers = Modifiers::LEFT_CTRL.union(Modifiers::RIGHT_CTRL);
+    /// Either Alt.
+    pub const ALT: Modifiers = Modifiers::LEFT_ALT.union(Modifiers::RIGHT_ALT);
+    /// Either Meta.
+    pub const META: Modifiers = Modifiers::LEFT_META.union(Modifiers::RIGHT_META);
+    /// Right Alt under its AltGr name.
+    pub const ALTGR: Modifiers = Modifiers::RIGHT_ALT;
+
+    /// The modifier bit of `key`, if it is a modifier key.
+    #[inline]
+    pub const fn of(key: KeyCode) -> Option<Modifiers> {
+        Some(match key {
+            KeyCode::LeftShift => Modifiers::LEFT_SHIFT,
+            KeyCode::RightShift => Modifiers::RIGHT_SHIFT,
+            KeyCode::LeftCtrl => Modifiers::LEFT_CTRL,
+            KeyCode::RightCtrl => Modifiers::RIGHT_CTRL,
+            KeyCode::LeftAlt => Modifiers::LEFT_ALT,
+            KeyCode::RightAlt => Modifiers::RIGHT_ALT,
+            KeyCode::LeftMeta => Modifiers::LEFT_META,
+            KeyCode::RightMeta => Modifiers::RIGHT_META,
+            _ => return None,
+        })
+    }
+
+    /// Whether either Shift is held.
+    pub const fn shift(self) -> bool {
+        self.intersects(Modifiers::SHIFT)
+    }
+
+    /// Whether either Ctrl is held.
+    pub const fn ctrl(self) -> bool {
+        self.intersects(Modifiers::CTRL)
+    }
+
+    /// Whether either Alt is held (Right Alt counts even where it is AltGr).
+    pub const fn alt(self) -> bool {
+        self.intersects(Modifiers::ALT)
+    }
+
+    /// Whether either Meta is held.
+    pub const fn meta(self) -> bool {
+        self.intersects(Modifiers::META)
+    }
+}
+
+bitflags! {
+    /// The lock states. The bits are those of the LED byte sent after keyboard command
+    /// `0xED`, so [`Locks::led_byte`] is just the bits.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct Locks: u8 {
+        /// Scroll Lock (LED bit 0).
+        const SCROLL = 0x01;
+        /// Num Lock (LED bit 1).
+        const NUM = 0x02;
+        /// Caps Lock (LED bit 2).
+        const CAPS = 0x04;
+    }
+}
+
+impl Locks {
+    /// The data byte for keyboard command `0xED` (set LEDs): bit 0 Scroll, bit 1 Num, bit 2
+    /// Caps.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use irqkit_ps2::keyboard::Locks;
+    /// assert_eq!((Locks::NUM | Locks::CAPS).led_byte(), 0x06);
+    /// ```
+    pub const fn led_byte(self) -> u8 {
+        self.bits()
+    }
+
+    /// The lock bit `key` toggles, if it is a lock key.
+    #[inline]
+    pub const fn of(key: KeyCode) -> Option<Locks> {
+        Some(match key {
+            KeyCode::CapsLock => Locks::CAPS,
+            KeyCode::NumLock => Locks::NUM,
+            KeyCode::ScrollLock => Locks::SCROLL,
+            _ => return None,
+        })
+    }
+}
+
+/// defmt has no bitflags support: print the raw byte.
+macro_rules! defmt_bits {
+    ($($ty:ty),*) => {$(
+        #[cfg(feature = "defmt")]
+        impl defmt::Format for $ty {
+            fn format(&self, f: defmt::Formatter<'_>) {
+                defmt::write!(f, "{}({=u8:#04x})", stringify!($ty), self.bits())
+            }
+        }
+    )*};
+}
+defmt_bits!(Modifiers, Locks);
+
+/// What a key event amounts to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum DecodedKey {
+    /// A character was typed (including control characters: Enter is `'\n'`, Ctrl+C is
+    /// U+0003).
+    Char(char),
+    /// A key that types no character at the current level was pressed (arrows, F-keys,
+    /// Home, Delete, keypad navigation, Japanese conversion keys...).
+    Key(KeyCode),
+    /// A lock key toggled (or the keyboard reset itself): send keyboard command `0xED` and
+    /// then [`Locks::led_byte`] to update the LEDs.
+    LocksChanged(Locks),
+}
+
+impl DecodedKey {
+    /// The character, if one was typed.
+    pub const fn char(self) -> Option<char> {
+        match self {
+            DecodedKey::Char(c) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+/// The [`DecodedKey`]s of one event: none, one or two (a pending dead key or Compose
+/// character that could not combine, then what interrupted it). Iterate it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[must_use = "the decoded keys of an event are lost unless they are read"]
+pub struct DecodedKeys {
+    keys: [DecodedKey; DecodedKeys::CAPACITY],
+    start: u8,
+    end: u8,
+}
+
+/// Fills unused slots; never yielded.
+const FILLER: DecodedKey = DecodedKey::Key(KeyCode::Escape);
+
+impl DecodedKeys {
+    /// The most keys one event can produce.
+    pub const CAPACITY: usize = 2;
+
+    /// No keys.
+    pub const fn none() -> Self {
+        DecodedKeys {
+            keys: [FILLER; 2],
+            start: 0,
+            end: 0,
+        }
+    }
+
+    /// One key.
+    pub const fn one(key: DecodedKey) -> Self {
+        DecodedKeys {
+            keys: [key, FILLER],
+            start: 0,
+            end: 1,
+        }
+    }
+
+    /// Two keys, in order.
+    pub const fn two(first: DecodedKey, second: DecodedKey) -> Self {
+        DecodedKeys {
+            keys: [first, second],
+            start: 0,
+            end: 2,
+        }
+    }
+
+    /// The keys not yet iterated.
+    pub fn as_slice(&self) -> &[DecodedKey] {
+        &self.keys[self.start as usize..self.end as usize]
+    }
+
+    /// How many keys are left.
+    pub const fn len(&self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    /// Whether no keys are left.
+    pub const fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+}
+
+impl Iterator for DecodedKeys {
+    type Item = DecodedKey;
+
+    #[inline]
+    fn next(&mut self) -> Option<DecodedKey> {
+        if self.start < self.end {
+            let key = self.keys[self.start as usize];
+            self.start += 1;
+            Some(key)
+        } else {
+            None
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.len(), Some(self.len()))
+    }
+}
+
+impl ExactSizeIterator for DecodedKeys {}
+
+impl core::iter::FusedIterator for DecodedKeys {}
+
+/// A dead key or Compose sequence in progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Pending {
+    /// Nothing in progress.
+    None,
+    /// A dead key waits for the next character.
+    Dead {
+        /// Its accent.
+        accent: crate::layout::Accent,
+        /// What it types if nothing combines with it.
+        spacing: char,
+    },
+    /// Compose was pressed; no character yet.
+    Compose,
+    /// Compose and one character; waiting for the second.
+    ComposeFirst(char),
+}
+
+/// The keyboard state (modifiers, locks, pending dead key or Compose) and a layout: turns key
+/// events into characters.
+///
+/// 8 bytes plus the layout (the built-in layouts are zero-sized or one byte), `const`
+/// constructible, so it can live in a `static` beside the [`Decoder`].
+///
+/// # Examples
+///
+/// ```
+/// use irqkit_ps2::keyboard::{DecodedKey, Keyboard, Locks};
+/// use irqkit_ps2::layout::Us;
+/// use irqkit_ps2::{KeyCode, KeyEvent};
+///
+/// // Num Lock on at boot, as the BIOS usually leaves it.
+/// let mut keyboard = Keyboard::with_locks(Us, Locks::NUM);
+/// assert_eq!(keyboard.locks().led_byte(), 0x02);
+///
+/// let press = |kb: &mut Keyboard<Us>, key| kb.process(KeyEvent::press(key)).collect::<Vec<_>>();
+/// assert_eq!(press(&mut keyboard, KeyCode::Numpad7), [DecodedKey::Char('7')]);
+/// assert_eq!(press(&mut keyboard, KeyCode::Up), [DecodedKey::Key(KeyCode::Up)]);
+/// keyboard.process(KeyEvent::press(KeyCode::LeftCtrl)).for_each(drop);
+/// assert_eq!(press(&mut keyboard, KeyCode::C), [DecodedKey::Char('\u{3}')]);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Keyboard<L> {
+    layout: L,
+    modifiers: Modifiers,
+    locks: Locks,
+    pending: Pending,
+    ctrl_alt_is_altgr: bool,
+    compose_key: Option<KeyCode>,
+}
+
+impl<L: Layout> Keyboard<L> {
+    /// A keyboard with no modifier held and every lock off.
+    pub const fn new(layout: L) -> Self {
+        Keyboard::with_locks(layout, Locks::empty())
+    }
+
+    /// A keyboard with no modifier held and these locks on (send them to the keyboard too:
+    /// `0xED`, [`Locks::led_byte`]).
+    pub const fn with_locks(layout: L, locks: Locks) -> Self {
+        Keyboard {
+            layout,
+            modifiers: Modifiers::empty(),
+            locks,
+            pending: Pending::None,
+            ctrl_alt_is_altgr: false,
+            compose_key: None,
+        }
+    }
+
+    /// This keyboard with Ctrl+Left Alt acting as AltGr (on layouts with AltGr), the Windows
+    /// convention for keyboards without a Right Alt. Off by default.
+    pub const fn ctrl_alt_is_altgr(mut self, on: bool) -> Self {
+        self.ctrl_alt_is_altgr = on;
+        self
+    }
+
+    /// This keyboard with `key` as the Compose key (Linux users often pick
+    /// [`KeyCode::ContextMenu`] or [`KeyCode::RightMeta`]); `None`, the default, turns
+    /// Compose off. The Compose key types nothing itself and, if it is a modifier key, no longer
+    /// acts as that modifier.
+    pub const fn with_compose_key(mut self, key: Option<KeyCode>) -> Self {
+        self.compose_key = key;
+        self
+    }
+
+    /// The layout.
+    pub const fn layout(&self) -> &L {
+        &self.layout
+    }
+
+    /// Replaces the layout (a run-time choice, with [`crate::layout::AnyLayout`]), dropping
+    /// any pending dead key.
+    pub fn set_layout(&mut self, layout: L) {
+        self.layout = layout;
+        self.pending = Pending::None;
+    }
+
+    /// The modifiers held down.
+    pub const fn modifiers(&self) -> Modifiers {
+        self.modifiers
+    }
+
+    /// The lock states.
+    pub const fn locks(&self) -> Locks {
+        self.locks
+    }
+
+    /// Sets the lock states (no [`DecodedKey::LocksChanged`] is produced: the caller knows).
+    pub fn set_locks(&mut self, locks: Locks) {
+        self.locks = locks;
+    }
+
+    /// The dead key or Compose sequence in progress.
+    pub const fn pending(&self) -> Pending {
+        self.pending
+    }
+
+    /// Whether AltGr is in effect: Right Alt on a layout with AltGr, or Ctrl+Left Alt if
+    /// [`Keyboard::ctrl_alt_is_altgr`] is on.
+    #[inline]
+    pub fn altgr(&self) -> bool {
+        self.layout.has_altgr()
+            && (self.modifiers.contains(Modifiers::RIGHT_ALT)
+                || (self.ctrl_alt_is_altgr
+                    && self.modifiers.ctrl()
+                    && self.modifiers.contains(Modifiers::LEFT_ALT)))
+    }
+
+    /// Forgets the held modifiers and any pending dead key or Compose sequence, keeping the
+    /// locks. For when the keyboard reset itself or key events were lost.
+    pub fn release_all(&mut self) {
+        self.modifiers = Modifiers::empty();
+        self.pending = Pending::None;
+    }
+
+    /// Processes anything the decoder produced: key events through [`Keyboard::process`];
+    /// a self-test pass ([`Response::BatOk`], a reset or hot-plugged keyboard, which forgot
+    /// its held keys and turned its LEDs off) releases all modifiers and yields
+    /// [`DecodedKey::LocksChanged`] so the LEDs are sent again. Other events yield nothing.
+    pub fn process_event(&mut self, event: Event) -> DecodedKeys {
+        match event {
+            Event::Key(key) => self.process(key),
+            Event::Response(Response::BatOk) => {
+                self.release_all();
+                DecodedKeys::one(DecodedKey::LocksChanged(self.locks))
+            }
+            _ => DecodedKeys::none(),
+        }
+    }
+
+    /// Processes one key event (see the [module rules](self)).
+    #[inline]
+    pub fn process(&mut self, event: KeyEvent) -> DecodedKeys {
+        let code = event.code;
+        // Before the modifiers: the Compose key is often Right Alt or Right Meta.
+        if self.compose_key == Some(code) {
+            if event.kind == KeyKind::Press {
+                return self.compose_pressed();
+            }
+            return DecodedKeys::none();
+        }
+        if let Some(modifier) = Modifiers::of(code) {
+            match event.kind {
+                KeyKind::Release => self.modifiers.remove(modifier),
+                KeyKind::Press | KeyKind::Repeat => self.modifiers.insert(modifier),
+            }
+            return DecodedKeys::none();
+        }
+        if event.kind == KeyKind::Release {
+            return DecodedKeys::none();
+        }
+        if let Some(lock) = Locks::of(code) {
+            if event.kind == KeyKind::Press {
+                self.locks.toggle(lock);
+                return DecodedKeys::one(DecodedKey::LocksChanged(self.locks));
+            }
+            return DecodedKeys::none();
+        }
+        let altgr = self.altgr();
+        let action = self.action(code, altgr);
+        let ctrl = self.modifiers.ctrl() && !altgr;
+        match action {
+            Action::Char(c) => self.typed(if ctrl { control_char(c) } else { c }),
+            Action::Dead { spacing, .. } if ctrl => self.typed(control_char(spacing)),
+            Action::Dead { .. } if event.kind == KeyKind::Repeat => DecodedKeys::none(),
+            Action::Dead { accent, spacing } => self.dead(accent, spacing),
+            Action::Key(key) => self.interrupted_by(DecodedKey::Key(key)),
+            Action::None => self.interrupted_by(DecodedKey::Key(code)),
+        }
+    }
+
+    /// What `code` does now: the shared keys, the keypad, or the layout at the current level.
+    #[inline]
+    fn action(&self, code: KeyCode, altgr: bool) -> Action {
+        use KeyCode::*;
+        let c = match code {
+            Space => ' ',
+            Enter | NumpadEnter => '\n',
+            Tab => '\t',
+            Backspace => '\u{8}',
+            Escape => '\u{1b}',
+            NumpadSlash => '/',
+            NumpadStar => '*',
+            NumpadMinus => '-',
+            NumpadPlus => '+',
+            NumpadEquals => '=',
+            NumpadComma | NumpadJpComma => ',',
+            NumpadLeftParen => '(',
+            NumpadRightParen => ')',
+            NumpadPlusMinus => '±',
+            Numpad0 | Numpad1 | Numpad2 | Numpad3 | Numpad4 | Numpad5 | Numpad6 | Numpad7
+            | Numpad8 | Numpad9 | NumpadPeriod => return self.keypad(code),
+            _ => {
+                let def = self.layout.key(code);
+                let shift = self.modifiers.shift();
+                let mut level = Level::new(shift, altgr);
+                if self.locks.contains(Locks::CAPS) && def.caps_lock_applies(level) {
+                    level = Level::new(!shift, altgr);
+                }
+                return def.action(level);
+            }
+        };
+        Action::Char(c)
+    }
+
+    /// A keypad digit or decimal key: a character with Num Lock on (Shift inverting it), a
+    /// navigation key otherwise.
+    fn keypad(&self, code: KeyCode) -> Action {
+        use KeyCode::*;
+        let num = self.locks.contains(Locks::NUM) != self.modifiers.shift();
+        if num {
+            let c = match code {
+                Numpad0 => '0',
+                Numpad1 => '1',
+                Numpad2 => '2',
+                Numpad3 => '3',
+                Numpad4 => '4',
+                Numpad5 => '5',
+                Numpad6 => '6',
+                Numpad7 => '7',
+                Numpad8 => '8',
+                Numpad9 => '9',
+                _ => self.layout.keypad_decimal(),
+            };
+            return Action::Char(c);
+        }
+        Action::Key(match code {
+            Numpad0 => Insert,
+            Numpad1 => End,
+            Numpad2 => Down,
+            Numpad3 => PageDown,
+            Numpad4 => Left,
+            Numpad6 => Right,
+            Numpad7 => Home,
+            Numpad8 => Up,
+            Numpad9 => PageUp,
+            NumpadPeriod => Delete,
+            other => other,
+        })
+    }
+
+    /// A character was typed: combine it with a pending dead key or Compose sequence.
+    fn typed(&mut self, c: char) -> DecodedKeys {
+        let pending = core::mem::replace(&mut self.pending, Pending::None);
+        match pending {
+            Pending::None => DecodedKeys::one(DecodedKey::Char(c)),
+            Pending::Dead { accent, spacing } => match self.layout.compose(accent, c) {
+                Some(composed) => DecodedKeys::one(DecodedKey::Char(composed)),
+                None if c == ' ' => DecodedKeys::one(DecodedKey::Char(spacing)),
+                None => DecodedKeys::two(DecodedKey::Char(spacing), DecodedKey::Char(c)),
+            },
+            Pending::Compose => {
+                self.pending = Pending::ComposeFirst(c);
+                DecodedKeys::none()
+            }
+            Pending::ComposeFirst(first) => match compose_pair(first, c) {
+                Some(composed) => DecodedKeys::one(DecodedKey::Char(composed)),
+                None => DecodedKeys::two(DecodedKey::Char(first), DecodedKey::Char(c)),
+            },
+        }
+    }
+
+    /// A dead key was pressed.
+    fn dead(&mut self, accent: crate::layout::Accent, spacing: char) -> DecodedKeys {
+        match self.pending {
+            Pending::None => {
+                self.pending = Pending::Dead { accent, spacing };
+                DecodedKeys::none()
+            }
+            // The same dead key twice: its symbol, once.
+            Pending::Dead {
+                accent: previous,
+                spacing: previous_spacing,
+            } if previous == accent => {
+                self.pending = Pending::None;
+                DecodedKeys::one(DecodedKey::Char(previous_spacing))
+            }
+            // Another dead key: type the first, wait with the second.
+            Pending::Dead {
+                spacing: previous_spacing,
+                ..
+            } => {
+                self.pending = Pending::Dead { accent, spacing };
+                DecodedKeys::one(DecodedKey::Char(previous_spacing))
+            }
+            // Inside a Compose sequence a dead key is its symbol.
+            Pending::Compose | Pending::ComposeFirst(_) => self.typed(spacing),
+        }
+    }
+
+    /// A non-character key: type whatever was pending, then report the key.
+    fn interrupted_by(&mut self, key: DecodedKey) -> DecodedKeys {
+        let pending = core::mem::replace(&mut self.pending, Pending::None);
+        match pending {
+            Pending::None | Pending::Compose => DecodedKeys::one(key),
+            Pending::Dead { spacing, .. } => DecodedKeys::two(DecodedKey::Char(spacing), key),
+            Pending::ComposeFirst(first) => DecodedKeys::two(DecodedKey::Char(first), key),
+        }
+    }
+
+    /// The Compose key was pressed.
+    fn compose_pressed(&mut self) -> DecodedKeys {
+        let pending = core::mem::replace(&mut self.pending, Pending::Compose);
+        match pending {
+            Pending::None => DecodedKeys::none(),
+            Pending::Dead { spacing, .. } => DecodedKeys::one(DecodedKey::Char(spacing)),
+            // Compose again cancels the sequence, typing what it held.
+            Pending::Compose => {
+                self.pending = Pending::None;
+                DecodedKeys::none()
+            }
+            Pending::ComposeFirst(first) => {
+                self.pending = Pending::None;
+                DecodedKeys::one(DecodedKey::Char(first))
+            }
+        }
+    }
+}
+
+/// The control character Ctrl gives with `c` (see the [module rules](self)); other
+/// characters come back unchanged.
+///
+/// # Examples
+///
+/// ```
+/// use irqkit_ps2::keyboard::control_char;
+/// assert_eq!(control_char('c'), '\u{3}');
+/// assert_eq!(control_char('C'), '\u{3}');
+/// assert_eq!(control_char('['), '\u{1b}');
+/// assert_eq!(control_char('?'), '\u{7f}');
+/// assert_eq!(control_char('1'), '1');
+/// ```
+pub const fn control_char(c: char) -> char {
+    match c {
+        'a'..='z' => (c as u8 - b'a' + 1) as char,
+        'A'..='Z' => (c as u8 - b'A' + 1) as char,
+        '@' | ' ' => '\0',
+        '[' => '\u{1b}',
+        '\\' => '\u{1c}',
+        ']' => '\u{1d}',
+        '^' => '\u{1e}',
+        '_' => '\u{1f}',
+        '?' => '\u{7f}',
+        _ => c,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::{Accent, De, Fr, Us, UsIntl};
+    extern crate std;
+    use std::string::String;
+    use std::vec::Vec;
+
+    fn run<L: Layout>(kb: &mut Keyboard<L>, events: &[KeyEvent]) -> Vec<DecodedKey> {
+        events.iter().flat_map(|&e| kb.process(e)).collect()
+    }
+
+    fn text(keys: &[DecodedKey]) -> String {
+        keys.iter().filter_map(|k| k.char()).collect()
+    }
+
+    fn tap(key: KeyCode) -> [KeyEvent; 2] {
+        [KeyEvent::press(key), KeyEvent::release(key)]
+    }
+
+    #[test]
+    fn sizes_are_small() {
+        assert!(core::mem::size_of::<Keyboard<Us>>() <= 16);
+        assert_eq!(core::mem::size_of::<Modifiers>(), 1);
+    }
+
+    #[test]
+    fn caps_lock_toggles_on_press_only() {
+        let mut kb = Keyboard::new(Us);
+        let out = run(
+            &mut kb,
+            &[
+                KeyEvent::press(KeyCode::CapsLock),
+                KeyEvent::repeat(KeyCode::CapsLock),
+                KeyEvent::repeat(KeyCode::CapsLock),
+                KeyEvent::release(KeyCode::CapsLock),
+            ],
+        );
+        assert_eq!(out, [DecodedKey::LocksChanged(Locks::CAPS)]);
+        assert_eq!(kb.locks(), Locks::CAPS);
+        assert_eq!(text(&run(&mut kb, &tap(KeyCode::A))), "A");
+    }
+
+    #[test]
+    fn shift_and_caps_cancel_on_letters_only() {
+        let mut kb = Keyboard::with_locks(Us, Locks::CAPS);
+        let mut events = std::vec![KeyEvent::press(KeyCode::LeftShift)];
+        events.extend(tap(KeyCode::A));
+        events.extend(tap(KeyCode::Digit1));
+        assert_eq!(text(&run(&mut kb, &events)), "a!");
+    }
+
+    #[test]
+    fn dead_key_rules() {
+        let mut kb = Keyboard::new(UsIntl);
+        let quote = tap(KeyCode::Quote);
+        // Twice: once.
+        let out = run(&mut kb, &[quote, quote].concat());
+        assert_eq!(text(&out), "'");
+        // Then an arrow: symbol, then the key.
+        let out = run(&mut kb, &[quote, tap(KeyCode::Left)].concat());
+        assert_eq!(
+            out,
+            [DecodedKey::Char('\''), DecodedKey::Key(KeyCode::Left)]
+        );
+        // Then another dead key (` grave): the first is typed, the second waits.
+        let out = run(
+            &mut kb,
+            &[quote, tap(KeyCode::Backquote), tap(KeyCode::A)].concat(),
+        );
+        assert_eq!(text(&out), "'à");
+        // A repeat of a held dead key does not type.
+        let out = run(
+            &mut kb,
+            &[
+                KeyEvent::press(KeyCode::Quote),
+                KeyEvent::repeat(KeyCode::Quote),
+                KeyEvent::release(KeyCode::Quote),
+            ],
+        );
+        assert!(out.is_empty());
+        assert_eq!(
+            kb.pending(),
+            Pending::Dead {
+                accent: Accent::Acute,
+                spacing: '\''
+            }
+        );
+        // Shift does not cancel it: ' Shift+e gives É.
+        let out = run(
+            &mut kb,
+            &[
+                KeyEvent::press(KeyCode::LeftShift),
+                KeyEvent::press(KeyCode::E),
+            ],
+        );
+        assert_eq!(text(&out), "É");
+    }
+
+    #[test]
+    fn ctrl_rules() {
+        let mut kb = Keyboard::new(Fr);
+        kb.process(KeyEvent::press(KeyCode::RightCtrl))
+            .for_each(drop);
+        // AZERTY A key (US Q position).
+        assert_eq!(text(&run(&mut kb, &tap(KeyCode::Q))), "\u{1}");
+        // A dead key with Ctrl types its symbol's control character.
+        assert_eq!(text(&run(&mut kb, &tap(KeyCode::LeftBracket))), "\u{1e}");
+        assert_eq!(kb.pending(), Pending::None);
+        // Ctrl+AltGr is AltGr: the character, not a control character.
+        kb.process(KeyEvent::press(KeyCode::RightAlt))
+            .for_each(drop);
+        assert_eq!(text(&run(&mut kb, &tap(KeyCode::Digit0))), "@");
+    }
+
+    #[test]
+    fn ctrl_alt_as_altgr_is_opt_in() {
+        let hold = [
+            KeyEvent::press(KeyCode::LeftCtrl),
+            KeyEvent::press(KeyCode::LeftAlt),
+            KeyEvent::press(KeyCode::Q),
+        ];
+        let mut kb = Keyboard::new(De);
+        assert_eq!(text(&run(&mut kb, &hold)), "\u{11}");
+        let mut kb = Keyboard::new(De).ctrl_alt_is_altgr(true);
+        assert_eq!(text(&run(&mut kb, &hold)), "@");
+        // Not on a layout without AltGr.
+        let mut kb = Keyboard::new(Us).ctrl_alt_is_altgr(true);
+        assert_eq!(text(&run(&mut kb, &hold)), "\u{11}");
+    }
+
+    #[test]
+    fn right_alt_is_plain_alt_without_altgr() {
+        let mut kb = Keyboard::new(Us);
+        let out = run(
+            &mut kb,
+            &[
+                KeyEvent::press(KeyCode::RightAlt),
+                KeyEvent::press(KeyCode::Q),
+            ],
+        );
+        assert_eq!(text(&out), "q");
+        assert!(kb.modifiers().alt());
+        assert!(!kb.altgr());
+    }
+
+    #[test]
+    fn compose_sequences() {
+        let mut kb = Keyboard::new(Us).with_compose_key(Some(KeyCode::ContextMenu));
+        let c = tap(KeyCode::ContextMenu);
+        let out = run(&mut kb, &[c, tap(KeyCode::Quote), tap(KeyCode::E)].concat());
+        assert_eq!(text(&out), "é");
+        let out = run(&mut kb, &[c, tap(KeyCode::S), tap(KeyCode::S)].concat());
+        assert_eq!(text(&out), "ß");
+        // Unknown pair: both characters.
+        let out = run(&mut kb, &[c, tap(KeyCode::Q), tap(KeyCode::Q)].concat());
+        assert_eq!(text(&out), "qq");
+        // Compose twice cancels; compose, char, compose types the char.
+        let out = run(&mut kb, &[c, c, tap(KeyCode::X)].concat());
+        assert_eq!(text(&out), "x");
+        let out = run(&mut kb, &[c, tap(KeyCode::X), c].concat());
+        assert_eq!(text(&out), "x");
+        assert_eq!(kb.pending(), Pending::None);
+        // Interrupted by an arrow.
+        let out = run(&mut kb, &[c, tap(KeyCode::X), tap(KeyCode::Up)].concat());
+        assert_eq!(out, [DecodedKey::Char('x'), DecodedKey::Key(KeyCode::Up)]);
+    }
+
+    #[test]
+    fn compose_with_dead_keys() {
+        let mut kb = Keyboard::new(De).with_compose_key(Some(KeyCode::RightMeta));
+        // Compose, dead ´ (as its symbol), e.
+        let out = run(
+            &mut kb,
+            &[
+                tap(KeyCode::RightMeta),
+                tap(KeyCode::Equals),
+                tap(KeyCode::E),
+            ]
+            .concat(),
+        );
+        assert_eq!(text(&out), "é");
+        // Dead key, then Compose: the dead key's symbol, then the sequence starts.
+        let out = run(
+            &mut kb,
+            &[
+                tap(KeyCode::Equals),
+                tap(KeyCode::RightMeta),
+                tap(KeyCode::S),
+                tap(KeyCode::S),
+            ]
+            .concat(),
+        );
+        assert_eq!(text(&out), "´ß");
+    }
+
+    #[test]
+    fn bat_releases_modifiers_and_resends_leds() {
+        let mut kb = Keyboard::with_locks(Us, Locks::NUM);
+        kb.process(KeyEvent::press(KeyCode::LeftShift))
+            .for_each(drop);
+        let out: Vec<_> = kb.process_event(Event::Response(Response::BatOk)).collect();
+        assert_eq!(out, [DecodedKey::LocksChanged(Locks::NUM)]);
+        assert_eq!(kb.modifiers(), Modifiers::empty());
+        assert!(kb
+            .process_event(Event::Response(Response::Ack))
+            .next()
+            .is_none());
+    }
+
+    #[test]
+    fn decoded_keys_iterate() {
+        let mut keys = DecodedKeys::two(DecodedKey::Char('a'), DecodedKey::Key(KeyCode::Up));
+        assert_eq!(keys.len(), 2);
+        assert_eq!(keys.next(), Some(DecodedKey::Char('a')));
+        assert_eq!(keys.as_slice(), &[DecodedKey::Key(KeyCode::Up)]);
+        assert_eq!(keys.next().and_then(DecodedKey::char), None);
+        assert!(keys.is_empty());
+        assert_eq!(keys.next(), None);
+        assert_eq!(DecodedKeys::none().count(), 0);
+    }
+
+    #[test]
+    fn control_chars_of_every_ascii_letter() {
+        for (i, c) in ('a'..='z').enumerate() {
+            assert_eq!(control_char(c) as u32, i as u32 + 1);
+            assert_eq!(control_char(c.to_ascii_uppercase()) as u32, i as u32 + 1);
+        }
+        assert_eq!(control_char('é'), 'é');
+    }
+}
