@@ -24,7 +24,6 @@ pub const KEYBOARD: u8 = 1;
 #[allow(dead_code, reason = "named for the device tests to come")]
 /// IRQ 12: the i8042 auxiliary (mouse) port.
 pub const MOUSE: u8 = 12;
-#[allow(dead_code, reason = "named for the device tests to come")]
 /// IRQ 14: the primary IDE channel.
 pub const PRIMARY_ATA: u8 = 14;
 #[allow(dead_code, reason = "named for the device tests to come")]

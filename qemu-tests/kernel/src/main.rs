@@ -13,10 +13,14 @@
 
 mod boot;
 mod boot_info;
+mod cases;
+mod deferred;
+mod delay;
 mod exit;
 mod gdt;
 mod idt;
 mod irq;
+mod keyboard;
 mod pic;
 mod port;
 mod serial;

@@ -9,7 +9,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use irqkit_hal::{x86::interrupts, PortIo};
 
-use crate::{irq, port::ports, println, timer};
+use crate::{cases, irq, port::ports, println, timer};
 
 /// A test case the host can select.
 #[derive(Debug)]
@@ -31,8 +31,8 @@ pub const ALL: &[TestCase] = &[
     },
     TestCase {
         name: "demo",
-        about: "like smoke, with a friendlier banner (cargo xtask demo)",
-        run: demo,
+        about: "echoes typed text through IRQ 1 -> intq -> defer -> ps2 decoder -> US layout",
+        run: cases::demo::demo,
     },
     TestCase {
         name: "panic",
@@ -69,6 +69,31 @@ pub const ALL: &[TestCase] = &[
         about: "prints key=XX for each byte from port 0x60 on IRQ 1; ends after Escape's release",
         run: echo_keys,
     },
+    TestCase {
+        name: "kbd_set1",
+        about: "i8042 translated set 1, IRQ 1 -> intq -> defer bottom half, prints KEY lines",
+        run: cases::keyboard::kbd_set1,
+    },
+    TestCase {
+        name: "kbd_set2",
+        about: "like kbd_set1 with translation off and the keyboard in set 2",
+        run: cases::keyboard::kbd_set2,
+    },
+    TestCase {
+        name: "kbd_commands",
+        about: "LEDs, typematic, identify, get set: blocking driver, then the command engine",
+        run: cases::keyboard::kbd_commands,
+    },
+    TestCase {
+        name: "defer_ticks",
+        about: "delayed work on PIT ticks, coalescing, an async task woken by IRQ 1",
+        run: cases::defer::defer_ticks,
+    },
+    TestCase {
+        name: "defer_irq14",
+        about: "ATA IDENTIFY: IRQ 14 top half schedules the bottom half that reads the data",
+        run: cases::ata::defer_irq14,
+    },
 ];
 
 /// The test case called `name`.
@@ -80,7 +105,7 @@ pub fn find(name: &str) -> Option<&'static TestCase> {
 pub fn print_known() {
     println!("known tests:");
     for test in ALL {
-        println!("  {:<12} {}", test.name, test.about);
+        println!("  {:<14} {}", test.name, test.about);
     }
 }
 
@@ -101,20 +126,6 @@ fn smoke() {
         irq::spurious_count()
     );
     assert!(ticks >= SMOKE_TICKS, "only {ticks} ticks counted");
-}
-
-fn demo() {
-    println!("Hello from the irqkit demo kernel!");
-    println!("This x86_64 kernel booted through QEMU's PVH entry, remapped the 8259 PICs");
-    println!(
-        "and programs the PIT at {} Hz; counting ticks with sti; hlt:",
-        timer::TICK_HZ
-    );
-    for _ in 0..5 {
-        timer::wait_ticks(u64::from(timer::TICK_HZ) / 10);
-        println!("  tick {}", timer::ticks());
-    }
-    println!("ticks={}", timer::ticks());
 }
 
 /// The message the host's panic test expects.

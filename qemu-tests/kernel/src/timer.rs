@@ -5,25 +5,28 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use irqkit_hal::critical_section;
 use irqkit_hal::{x86::interrupts, PortIo};
 
-use crate::{irq, port::ports};
+use crate::{deferred, irq, port::ports};
 
 /// The PIT's input clock in Hz.
-const PIT_HZ: u32 = 1_193_182;
-const CHANNEL0_DATA: u16 = 0x40;
-const MODE_COMMAND: u16 = 0x43;
+pub const PIT_HZ: u32 = 1_193_182;
+/// Channel 0's data port (the counter, read after a latch command).
+pub const CHANNEL0_DATA: u16 = 0x40;
+/// The PIT's mode/command port.
+pub const MODE_COMMAND: u16 = 0x43;
 /// Channel 0, low byte then high byte, mode 2 (rate generator), binary.
 const CHANNEL0_RATE_GENERATOR: u8 = 0x34;
 
 /// The tick rate [`init`] programs.
 pub const TICK_HZ: u32 = 1000;
+/// Channel 0's reload value: it counts down from this to 1, once per tick.
+pub const DIVISOR: u16 = (PIT_HZ / TICK_HZ) as u16;
 
 static TICKS: AtomicU64 = AtomicU64::new(0);
 
 /// Programs the PIT to [`TICK_HZ`] and registers the tick counter on IRQ 0 (interrupts stay
 /// as they were: ticks start counting once a test enables them).
 pub fn init() {
-    let divisor = (PIT_HZ / TICK_HZ) as u16;
-    let [low, high] = divisor.to_le_bytes();
+    let [low, high] = DIVISOR.to_le_bytes();
     critical_section::with(|_| {
         let mut io = ports();
         io.write8(MODE_COMMAND, CHANNEL0_RATE_GENERATOR);
@@ -35,6 +38,8 @@ pub fn init() {
 
 fn on_tick(_irq: u8) {
     TICKS.fetch_add(1, Ordering::Relaxed);
+    // Delayed bottom halves count the same ticks.
+    deferred::on_tick();
 }
 
 /// Ticks counted since interrupts were first enabled.

@@ -1,0 +1,185 @@
+//! The keyboard stack on QEMU's emulated i8042: the irqkit-ps2 driver initialises the
+//! controller, IRQ 1 feeds an irqkit-intq queue, an irqkit-defer bottom half decodes. Keys are
+//! injected over QMP; every check is on exact serial lines. Ignored by plain `cargo test`
+//! (QEMU may be missing); `cargo xtask test` runs them with
+//! `cargo test -p irqkit-qemu-tests -- --ignored --test-threads=2`.
+
+use std::time::Duration;
+
+use irqkit_qemu_tests::{KeyEvent, LineMatch, Outcome, Qemu, Running};
+
+fn secs(seconds: u64) -> Duration {
+    Duration::from_secs(seconds)
+}
+
+/// Boots `test`, waits for READY, runs `inject`, and returns the successful outcome.
+fn run_with_keys(test: &str, inject: impl FnOnce(&mut Running)) -> Outcome {
+    let mut running = Qemu::new(test).spawn().unwrap_or_else(|e| panic!("{e}"));
+    running
+        .wait_for_line("READY", secs(20))
+        .unwrap_or_else(|e| panic!("{e}"));
+    inject(&mut running);
+    running
+        .wait()
+        .and_then(Outcome::expect_success)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Letters, Shift + letter, two E0 keys, a keypad key, then Escape (which ends the case).
+fn type_test_keys(running: &mut Running) {
+    running.send_keys(&["a"]).unwrap();
+    let shifted_b = [
+        KeyEvent::press("shift").unwrap(),
+        KeyEvent::press("b").unwrap(),
+        KeyEvent::release("b").unwrap(),
+        KeyEvent::release("shift").unwrap(),
+    ];
+    running.send_events(&shifted_b).unwrap();
+    // QEMU's keyboard queue holds 16 bytes: keep each burst well below it.
+    std::thread::sleep(Duration::from_millis(10));
+    running.send_keys(&["up", "right", "kp_1", "esc"]).unwrap();
+}
+
+/// The event lines `type_test_keys` must produce, in order.
+const EXPECTED_KEY_LINES: [&str; 14] = [
+    "KEY press A",
+    "KEY release A",
+    "KEY press LeftShift",
+    "KEY press B",
+    "KEY release B",
+    "KEY release LeftShift",
+    "KEY press Up",
+    "KEY release Up",
+    "KEY press Right",
+    "KEY release Right",
+    "KEY press Numpad1",
+    "KEY release Numpad1",
+    "KEY press Escape",
+    "KEY release Escape",
+];
+
+/// Every line the decoder printed: keys, and anything else it reported (responses, unknown
+/// codes, resyncs), which must not appear.
+fn decoder_lines(outcome: &Outcome) -> Vec<&str> {
+    outcome
+        .serial
+        .iter()
+        .map(String::as_str)
+        .filter(|line| {
+            ["KEY ", "RESPONSE ", "UNKNOWN ", "RESYNC "]
+                .iter()
+                .any(|prefix| line.starts_with(prefix))
+        })
+        .collect()
+}
+
+/// The `keyboard bytes=.. events=.. overruns=.. bottom_half_runs=..` counters.
+fn keyboard_counters(outcome: &Outcome) -> [u64; 4] {
+    let line = outcome
+        .line(LineMatch::prefix("keyboard bytes="))
+        .unwrap_or_else(|| panic!("no keyboard counters in {:?}", outcome.serial));
+    let value = |key: &str| -> u64 {
+        line.split_whitespace()
+            .find_map(|word| word.strip_prefix(key)?.strip_prefix('='))
+            .unwrap_or_else(|| panic!("no {key} in {line:?}"))
+            .parse()
+            .unwrap()
+    };
+    [
+        value("bytes"),
+        value("events"),
+        value("overruns"),
+        value("bottom_half_runs"),
+    ]
+}
+
+#[test]
+#[ignore = "needs QEMU: run by cargo xtask test"]
+fn kbd_set1_decodes_translated_keys_through_the_irq1_pipeline() {
+    let outcome = run_with_keys("kbd_set1", type_test_keys);
+    assert!(
+        outcome
+            .line("i8042 translation=on keyboard_set=2 host_set=1 keyboard=id ab83 self_test=55")
+            .is_some(),
+        "{:?}",
+        outcome.serial
+    );
+    assert_eq!(decoder_lines(&outcome), EXPECTED_KEY_LINES);
+    let [bytes, events, overruns, bottom_half_runs] = keyboard_counters(&outcome);
+    // Set 1: one byte per plain key event, two per E0 key event.
+    assert_eq!((bytes, events, overruns), (18, 14, 0));
+    assert!(
+        (1..=bytes).contains(&bottom_half_runs),
+        "{bottom_half_runs}"
+    );
+}
+
+#[test]
+#[ignore = "needs QEMU: run by cargo xtask test"]
+fn kbd_set2_decodes_raw_set2_keys_identically() {
+    let outcome = run_with_keys("kbd_set2", type_test_keys);
+    assert!(
+        outcome
+            .line("i8042 translation=off keyboard_set=2 host_set=2 keyboard=id ab83 self_test=55")
+            .is_some(),
+        "{:?}",
+        outcome.serial
+    );
+    assert_eq!(decoder_lines(&outcome), EXPECTED_KEY_LINES);
+    let [bytes, events, overruns, _] = keyboard_counters(&outcome);
+    // Set 2: a release is F0 + code; E0 keys add an E0 to both.
+    assert_eq!((bytes, events, overruns), (25, 14, 0));
+}
+
+#[test]
+#[ignore = "needs QEMU: run by cargo xtask test"]
+fn kbd_commands_answer_through_the_blocking_driver_and_the_engine() {
+    let outcome = run_with_keys("kbd_commands", |running| {
+        running.send_keys(&["z", "esc"]).unwrap();
+    });
+    let lines: Vec<&str> = outcome
+        .serial
+        .iter()
+        .map(String::as_str)
+        .filter(|line| {
+            line.starts_with("i8042 ")
+                || line.starts_with("blocking ")
+                || line.starts_with("engine ")
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            // init identifies the keyboard while translation is still off: the raw id.
+            "i8042 translation=on keyboard_set=2 host_set=1 keyboard=id ab83 self_test=55",
+            "blocking translation=on ed leds=06 -> ack",
+            "blocking translation=on f3 typematic=00 -> ack",
+            "blocking translation=on f2 identify -> id ab41",
+            "blocking translation=on f0 get_set -> set 2",
+            "i8042 translation=off keyboard_set=2 host_set=2 keyboard=id ab83 self_test=55",
+            "blocking translation=off ed leds=06 -> ack",
+            "blocking translation=off f3 typematic=00 -> ack",
+            "blocking translation=off f2 identify -> id ab83",
+            "blocking translation=off f0 get_set -> set 2",
+            "engine ed -> ack",
+            "engine f3 -> ack",
+            "engine f2 -> id ab83",
+            "engine f0 -> set 2",
+            "engine ee -> echo",
+        ]
+    );
+    assert_eq!(
+        decoder_lines(&outcome),
+        [
+            "KEY press Z",
+            "KEY release Z",
+            "KEY press Escape",
+            "KEY release Escape"
+        ]
+    );
+    let [bytes, events, overruns, _] = keyboard_counters(&outcome);
+    // The answers to the engine's commands reached the pipeline too (the
+    // ACKs, identity, set and echo bytes: 2 + 2 + 3 + 3 + 1), then the keys (set 2: 3 bytes
+    // per tap).
+    assert_eq!((bytes, events, overruns), (11 + 6, 4, 0));
+}
