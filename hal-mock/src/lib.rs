@@ -17,7 +17,7 @@
 //! | interrupts | [`DeviceCtx::raise`] / [`DeviceCtx::pulse`] in models, [`IrqLines`] in tests |
 //! | check what the driver did | [`Bus::log`] ([`LogEntry`], [`Access`]) |
 //! | check an exact access sequence | [`ScriptedPorts`] |
-//! | lost / corrupted accesses | wrap a model in [`Faulty`] |
+//! | lost / corrupted / late accesses | wrap a model in [`Faulty`] |
 //!
 //! # For model authors
 //!
@@ -26,6 +26,18 @@
 //! [`DeviceCtx`] with the virtual time, event scheduling and the interrupt lines. Models own
 //! their line numbers (take them in the constructor) and never touch the bus themselves.
 //! Keep each model in its own module of this crate (`src/i8042.rs`, ...), with its tests.
+//!
+//! # For test authors
+//!
+//! - Give the driver `sim.bus()` and `sim.clock()`; keep `sim` to inspect and steer.
+//! - Interrupt handlers ([`IrqLines::on_rise`]) get a `&mut Bus`; they run after the access
+//!   that raised the line, never nested. If the driver shares state with its handler behind a
+//!   lock, take it inside [`IrqLines::without_interrupts`] (as a kernel takes a spinlock with
+//!   interrupts off), or the handler run by the driver's own access would wait on it.
+//! - [`DeviceHandle::with`] closures run with the simulation locked: read or change the model
+//!   there, use the bus after.
+//! - Failures are panics with a message (script mismatch, interrupt storm, spin limit,
+//!   re-entrant use): they are test assertions.
 //!
 //! # Example
 //!
