@@ -617,7 +617,9 @@ impl<P: PortIo, D: DelayNs> I8042<P, D> {
         self.command(Command::EnableScanning).map(drop)
     }
 
-    /// Stops key events (the keyboard also restores its defaults).
+    /// Stops key events. The keyboard also restores its power-on defaults; QEMU's keyboard
+    /// even goes back to scancode set 2 and LEDs off, so select the set again after
+    /// [`enable_scanning`](Self::enable_scanning) when using set 1 or 3 raw.
     ///
     /// # Errors
     ///
@@ -626,7 +628,8 @@ impl<P: PortIo, D: DelayNs> I8042<P, D> {
         self.command(Command::DisableScanning).map(drop)
     }
 
-    /// Restores the keyboard's default typematic settings and key types.
+    /// Restores the keyboard's default typematic settings and key types (on QEMU also scancode
+    /// set 2 and LEDs off, like [`disable_scanning`](Self::disable_scanning)).
     ///
     /// # Errors
     ///
