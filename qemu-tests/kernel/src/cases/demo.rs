@@ -21,7 +21,7 @@ use crate::{deferred, print, println, timer};
 /// How long the demo waits for a first key before it ends, in ticks (5 s).
 const IDLE_LIMIT_TICKS: u64 = 5 * timer::TICK_HZ as u64;
 /// The longest line kept (more characters are echoed but not stored).
-const LINE_CAPACITY: usize = 80;
+const LINE_CAPACITY: usize = 160;
 
 /// Modifier and lock state plus the US layout: the last stage, in the bottom half.
 static KEYBOARD: Mutex<RefCell<Keyboard<Us>>> = Mutex::new(RefCell::new(Keyboard::new(Us)));

@@ -1,0 +1,68 @@
+//! The demo as `cargo xtask demo` runs it: the `irqkit-qemu demo` binary boots the `demo` case,
+//! types a line over QMP, and the kernel echoes it through IRQ 1 -> irqkit-intq ->
+//! irqkit-defer -> irqkit-ps2 decoder -> US layout. Ignored by plain `cargo test` (QEMU may be
+//! missing); `cargo xtask test` runs them with
+//! `cargo test -p irqkit-qemu-tests -- --ignored --test-threads=2`.
+
+use std::process::{Command, Output};
+
+/// Runs `irqkit-qemu demo` with `args` and returns its output.
+fn irqkit_qemu_demo(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_irqkit-qemu"))
+        .arg("demo")
+        .args(args)
+        .output()
+        .expect("irqkit-qemu starts")
+}
+
+/// The stdout lines (the kernel's serial output), checked for success first.
+fn successful_lines(output: &Output) -> Vec<String> {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "irqkit-qemu demo failed ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
+    stdout.lines().map(str::to_owned).collect()
+}
+
+/// The `stats ...` counter named `name`.
+fn stat(lines: &[String], name: &str) -> u64 {
+    let line = lines
+        .iter()
+        .find(|line| line.starts_with("stats "))
+        .unwrap_or_else(|| panic!("no stats line in {lines:?}"));
+    line.split_whitespace()
+        .find_map(|word| word.strip_prefix(name)?.strip_prefix('='))
+        .unwrap_or_else(|| panic!("no {name}= in {line:?}"))
+        .parse()
+        .unwrap()
+}
+
+#[test]
+#[ignore = "needs QEMU: run by cargo xtask test"]
+fn demo_echoes_the_typed_sentence() {
+    let lines = successful_lines(&irqkit_qemu_demo(&[]));
+    let has = |wanted: &str| lines.iter().any(|line| line == wanted);
+    assert!(has("Hello from the irqkit demo kernel!"), "{lines:?}");
+    assert!(has("READY"), "{lines:?}");
+    assert!(has("> Hello, irqkit!"), "{lines:?}");
+    assert!(has("line=Hello, irqkit!"), "{lines:?}");
+    assert!(has("TEST PASSED: demo"), "{lines:?}");
+    // 12 plain characters (2 bytes each), 2 shifted ones (4 each), Enter (2).
+    assert_eq!(stat(&lines, "bytes"), 12 * 2 + 2 * 4 + 2);
+    assert_eq!(stat(&lines, "events"), 12 * 2 + 2 * 4 + 2);
+    assert_eq!(stat(&lines, "overruns"), 0);
+    assert!(stat(&lines, "bottom_half_runs") >= 1);
+}
+
+#[test]
+#[ignore = "needs QEMU: run by cargo xtask test"]
+fn demo_types_every_printable_ascii_character() {
+    let text: String = (' '..='~').collect();
+    let lines = successful_lines(&irqkit_qemu_demo(&["--text", &text]));
+    let expected = format!("line={text}");
+    assert!(lines.contains(&expected), "{lines:?}");
+    assert_eq!(stat(&lines, "overruns"), 0);
+}
