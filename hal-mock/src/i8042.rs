@@ -8,7 +8,9 @@
 //! # What is modelled
 //!
 //! - Status register: OBF, IBF (only with [`Faults::stuck_input_full`]), system flag,
-//!   "last write was a command", keyboard unlocked.
+//!   "last write was a command", keyboard unlocked, and the timeout / parity error bits of
+//!   the byte in the output buffer (only with [`Faults::report_missing_keyboard`] /
+//!   [`Faults::parity_error_next`]).
 //! - Controller commands: 0x20 / 0x60 (configuration byte), 0xA7 / 0xA8 / 0xA9 (AUX port, no
 //!   mouse attached), 0xAA self-test (0x55, sets the system flag), 0xAB port test, 0xAD / 0xAE
 //!   (keyboard clock), 0xD2 (loopback into the output buffer), 0xD4 (AUX write, swallowed).
@@ -86,6 +88,8 @@ const STATUS_IBF: u8 = 0x02;
 const STATUS_SYSTEM: u8 = 0x04;
 const STATUS_COMMAND: u8 = 0x08;
 const STATUS_UNLOCKED: u8 = 0x10;
+const STATUS_TIMEOUT: u8 = 0x40;
+const STATUS_PARITY: u8 = 0x80;
 
 const CONFIG_KBD_IRQ: u8 = 0x01;
 const CONFIG_SYSTEM: u8 = 0x04;
@@ -125,6 +129,12 @@ pub struct Faults {
     /// The keyboard ACKs commands but never sends the answer that follows (scancode set,
     /// identity bytes, BAT result).
     pub silent_after_ack: bool,
+    /// With [`no_keyboard`](Self::no_keyboard): the controller reports each byte the keyboard
+    /// never clocked in, as real i8042s do: 0xFE in the output buffer with the status
+    /// timeout bit (0x40) set.
+    pub report_missing_keyboard: bool,
+    /// The next this-many keyboard bytes arrive with the status parity-error bit (0x80) set.
+    pub parity_error_next: u32,
 }
 
 /// The controller and keyboard model. See the [module docs](self).
@@ -139,9 +149,10 @@ pub struct I8042 {
     status_flags: u8,
     /// Controller command waiting for its data byte (0x60, 0xD2, 0xD4).
     pending_controller: Option<u8>,
-    output: Option<u8>,
+    /// The output buffer: the byte and the status error bits that come with it.
+    output: Option<(u8, u8)>,
     last_output: u8,
-    controller_queue: VecDeque<u8>,
+    controller_queue: VecDeque<(u8, u8)>,
     xlate_break: bool,
     keyboard: Keyboard,
 }
@@ -343,7 +354,10 @@ impl I8042 {
             return 0xFF;
         }
         let mut s = self.status_flags;
-        if self.output.is_some() || self.faults.stuck_output_full {
+        if let Some((_, errors)) = self.output {
+            s |= STATUS_OBF | errors;
+        }
+        if self.faults.stuck_output_full {
             s |= STATUS_OBF;
         }
         if self.faults.stuck_input_full {
@@ -353,7 +367,7 @@ impl I8042 {
     }
 
     fn read_data(&mut self, ctx: &mut DeviceCtx<'_>) -> u8 {
-        if let Some(b) = self.output.take() {
+        if let Some((b, _)) = self.output.take() {
             self.last_output = b;
             // IRQ 1 drops with OBF, so the next byte makes a fresh edge.
             ctx.set_line(self.irq, false);
@@ -365,8 +379,8 @@ impl I8042 {
     /// Moves the next byte into the empty output buffer and updates IRQ 1.
     fn pump(&mut self, ctx: &mut DeviceCtx<'_>) {
         while self.output.is_none() {
-            if let Some(b) = self.controller_queue.pop_front() {
-                self.output = Some(b);
+            if let Some(entry) = self.controller_queue.pop_front() {
+                self.output = Some(entry);
                 break;
             }
             if self.config & CONFIG_KBD_DISABLED != 0 {
@@ -376,8 +390,14 @@ impl I8042 {
                 break;
             };
             self.keyboard.last_sent = b;
+            let errors = if self.faults.parity_error_next > 0 {
+                self.faults.parity_error_next -= 1;
+                STATUS_PARITY
+            } else {
+                0
+            };
             if self.config & CONFIG_XLATE == 0 {
-                self.output = Some(b);
+                self.output = Some((b, errors));
             } else if b == 0xF0 {
                 self.xlate_break = true;
             } else {
@@ -386,7 +406,7 @@ impl I8042 {
                 } else {
                     0
                 };
-                self.output = Some(TRANSLATE[usize::from(b)] | high);
+                self.output = Some((TRANSLATE[usize::from(b)] | high, errors));
             }
         }
         let level = self.output.is_some() && self.config & CONFIG_KBD_IRQ != 0;
@@ -394,7 +414,7 @@ impl I8042 {
     }
 
     fn controller_answer(&mut self, byte: u8) {
-        self.controller_queue.push_back(byte);
+        self.controller_queue.push_back((byte, 0));
     }
 
     fn controller_command(&mut self, command: u8) {
@@ -440,6 +460,9 @@ impl I8042 {
     fn keyboard_receives(&mut self, byte: u8, ctx: &mut DeviceCtx<'_>) {
         self.keyboard.received.push(byte);
         if self.faults.no_keyboard {
+            if self.faults.report_missing_keyboard {
+                self.controller_queue.push_back((RESEND, STATUS_TIMEOUT));
+            }
             return;
         }
         if self.faults.resend_next > 0 {

@@ -565,7 +565,7 @@ mod random_faults {
             init_faults in faults(),
             later in proptest::collection::vec((faults(), command(), any::<u8>()), 1..6),
         ) {
-            let mut r = rig(Model::new(IRQ1).with_faults(init_faults.clone()));
+            let r = rig(Model::new(IRQ1).with_faults(init_faults.clone()));
             // Coarser polling than the default keeps the many timeouts cheap to simulate.
             let Rig { sim, model, kbd } = r;
             let (bus, clock) = kbd.release();
@@ -589,4 +589,64 @@ mod random_faults {
             prop_assert_eq!(r.kbd.command(Command::Echo), Ok(Reply::Echo));
         }
     }
+}
+
+#[test]
+fn a_controller_reporting_the_missing_keyboard_fails_fast() {
+    let mut r = rig(Model::new(IRQ1).with_faults(Faults {
+        no_keyboard: true,
+        report_missing_keyboard: true,
+        ..Faults::default()
+    }));
+    assert_eq!(
+        r.kbd.init(InitOptions::translated()),
+        Err(Error::NoKeyboard)
+    );
+    assert!(r.sim.now().as_micros() < 10_000, "took {}", r.sim.now());
+}
+
+#[test]
+fn a_parity_error_fails_the_command() {
+    let mut r = rig(Model::new(IRQ1));
+    r.kbd.init(InitOptions::translated()).unwrap();
+    r.model.set_faults(Faults {
+        parity_error_next: 1,
+        ..Faults::default()
+    });
+    assert_eq!(
+        r.kbd.set_leds(LedState::CAPS_LOCK),
+        Err(Error::ParityError {
+            command: 0xED,
+            byte: 0xFA
+        })
+    );
+    // A QEMU-like keyboard still waits for the LED byte: it takes the next ED as that byte
+    // and refuses the 04 that follows as a command; after that it is in step again.
+    assert_eq!(
+        r.kbd.set_leds(LedState::CAPS_LOCK),
+        Err(Error::ResendExhausted {
+            command: 0xED,
+            byte: 0x04,
+            tries: 3
+        })
+    );
+    r.kbd.echo().unwrap();
+    r.kbd.set_leds(LedState::CAPS_LOCK).unwrap();
+    assert_eq!(r.model.with(|m| m.leds()), 0x04);
+}
+
+#[test]
+fn init_without_keyboard_reset() {
+    let mut r = rig(Model::new(IRQ1));
+    let options = InitOptions {
+        reset_keyboard: false,
+        ..InitOptions::raw(ScancodeSet::Set2)
+    };
+    r.kbd.init(options).unwrap();
+    assert_eq!(r.model.with(|m| m.keyboard_resets()), 0);
+    let mut r = rig(Model::new(IRQ1).with_faults(Faults {
+        no_keyboard: true,
+        ..Faults::default()
+    }));
+    assert_eq!(r.kbd.init(options), Err(Error::NoKeyboard));
 }

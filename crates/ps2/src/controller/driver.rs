@@ -76,6 +76,10 @@ pub struct InitOptions {
     pub mode: Mode,
     /// Leave IRQ 1 enabled at the end (turn off for a purely polled keyboard).
     pub enable_irq: bool,
+    /// Reset the keyboard and check its self-test (BAT). Costs up to the BAT time on real
+    /// keyboards (hundreds of milliseconds); without it, a missing keyboard shows as no ACK
+    /// to the first command.
+    pub reset_keyboard: bool,
     /// Read the scancode set back after selecting it and fail if it differs.
     pub verify_set: bool,
     /// Ask the keyboard for its identity (reported in [`InitReport::keyboard_id`]).
@@ -92,6 +96,7 @@ impl InitOptions {
         InitOptions {
             mode: Mode::Translated,
             enable_irq: true,
+            reset_keyboard: true,
             verify_set: true,
             identify: true,
             leds: None,
@@ -250,7 +255,7 @@ impl<P: PortIo, D: DelayNs> I8042<P, D> {
     /// Initialises controller and keyboard in the robust order: flush, save the configuration
     /// byte and mask its IRQ bits, disable both ports, flush, re-read the configuration, mask
     /// translation, controller self-test, keyboard port test, enable the port, reset the
-    /// keyboard and check its self-test, select and verify the scancode set, identify, LEDs
+    /// keyboard and check its self-test (unless [`InitOptions::reset_keyboard`] is off), select and verify the scancode set, identify, LEDs
     /// and typematic, enable scanning, and finally write the configuration (translation,
     /// IRQ 1).
     ///
@@ -267,7 +272,7 @@ impl<P: PortIo, D: DelayNs> I8042<P, D> {
     ///
     /// [`Error::NoController`] when the status register never lets a byte through or the
     /// output buffer never drains; [`Error::SelfTestFailed`], [`Error::PortTestFailed`];
-    /// [`Error::NoKeyboard`] when the reset is not ACKed; [`Error::BatFailed`];
+    /// [`Error::NoKeyboard`] when the first keyboard command (the reset) is not ACKed; [`Error::BatFailed`];
     /// [`Error::ScancodeSetMismatch`]; and the command errors of [`command`](Self::command).
     /// Every wait is bounded by [`Timing`].
     pub fn init(&mut self, options: InitOptions) -> Result<InitReport, Error> {
@@ -315,15 +320,21 @@ impl<P: PortIo, D: DelayNs> I8042<P, D> {
         self.write_config(enabled)?;
         self.controller_command(ControllerCommand::EnableKeyboard)?;
 
-        match self.reset() {
-            Err(Error::Timeout {
+        // Whatever the keyboard hears first: silence there means nothing is plugged in.
+        let no_keyboard = |e: Error| match e {
+            Error::Timeout {
                 waiting_for: WaitingFor::Ack,
                 ..
-            }) => return Err(Error::NoKeyboard),
-            other => other?,
-        }
+            } => Error::NoKeyboard,
+            other => other,
+        };
         let keyboard_set = options.mode.keyboard_set();
-        self.set_scancode_set(keyboard_set)?;
+        if options.reset_keyboard {
+            self.reset().map_err(no_keyboard)?;
+            self.set_scancode_set(keyboard_set)?;
+        } else {
+            self.set_scancode_set(keyboard_set).map_err(no_keyboard)?;
+        }
         if options.verify_set {
             let reported = self.scancode_set()?;
             if reported != keyboard_set {
@@ -487,10 +498,14 @@ impl<P: PortIo, D: DelayNs> I8042<P, D> {
     /// timeouts from [`Timing::keyboard`]. IRQ 1 is masked meanwhile when it was enabled.
     /// Bytes that are not answers are kept in [`stray_bytes`](Self::stray_bytes).
     ///
+    /// A byte that comes with the status timeout bit (the controller could not reach the
+    /// keyboard) ends the wait at once as a timeout; a byte with the parity-error bit fails
+    /// the command with [`Error::ParityError`].
+    ///
     /// # Errors
     ///
     /// [`Error::Timeout`], [`Error::ResendExhausted`], [`Error::UnexpectedResponse`],
-    /// [`Error::BatFailed`] (reset).
+    /// [`Error::ParityError`], [`Error::BatFailed`] (reset).
     pub fn command(&mut self, command: Command) -> Result<Reply, Error> {
         let irq_was_on = self
             .config
@@ -532,13 +547,30 @@ impl<P: PortIo, D: DelayNs> I8042<P, D> {
                 if !status.contains(Status::OUTPUT_FULL) {
                     return None;
                 }
-                let byte = ports.read8(DATA_PORT);
-                Some((!status.contains(Status::AUX_DATA)).then_some(byte))
+                Some((status, ports.read8(DATA_PORT)))
             });
             match got {
-                Ok(byte) => {
+                Ok((status, byte)) => {
                     now += u64::from(polls.saturating_sub(1)) * u64::from(interval);
-                    let Some(byte) = byte else { continue };
+                    if status.contains(Status::AUX_DATA) {
+                        continue;
+                    }
+                    if status.contains(Status::TIMEOUT_ERROR) {
+                        // The controller could not reach the keyboard: no answer will come.
+                        if let Some(done) = engine.on_tick(u64::MAX) {
+                            return done.result;
+                        }
+                        continue;
+                    }
+                    if status.contains(Status::PARITY_ERROR) {
+                        // A corrupted answer. Asking for it again (FE) is ambiguous while the
+                        // keyboard waits for a data byte (QEMU takes FE as the data), so the
+                        // command fails, as in Linux.
+                        return Err(Error::ParityError {
+                            command: command.opcode(),
+                            byte,
+                        });
+                    }
                     match engine.on_byte(byte, now) {
                         ByteOutcome::Consumed(Some(done)) => return done.result,
                         ByteOutcome::Consumed(None) => {}

@@ -75,6 +75,14 @@ pub enum Error {
         /// The failure code received.
         code: u8,
     },
+    /// The controller flagged a parity error on a byte from the keyboard while a command
+    /// waited for its answer.
+    ParityError {
+        /// The keyboard command byte.
+        command: u8,
+        /// The (corrupted) byte received.
+        byte: u8,
+    },
     /// The keyboard accepted a scancode set but reports another one when asked.
     ScancodeSetMismatch {
         /// The set number requested.
@@ -134,6 +142,10 @@ impl fmt::Display for Error {
             Error::BatFailed { code } => {
                 write!(f, "keyboard self-test failed with {code:#04x}")
             }
+            Error::ParityError { command, byte } => write!(
+                f,
+                "command {command:#04x}: parity error on the answer byte {byte:#04x}"
+            ),
             Error::ScancodeSetMismatch {
                 requested,
                 reported,
