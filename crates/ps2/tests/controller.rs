@@ -383,6 +383,7 @@ fn scripted_led_command_with_resend() {
         fn delay_ns(&mut self, _: u32) {}
     }
     let mut ports = ScriptedPorts::new([
+        Access::read8(0x64, 0x1C), // nothing stale to set aside
         Access::read8(0x64, 0x1C), // IBF clear
         Access::write8(0x60, 0xED),
         Access::read8(0x64, 0x1D), // OBF

@@ -496,7 +496,8 @@ impl<P: PortIo, D: DelayNs> I8042<P, D> {
 
     /// Sends one keyboard command and waits for its answer, with RESEND retries and
     /// timeouts from [`Timing::keyboard`]. IRQ 1 is masked meanwhile when it was enabled.
-    /// Bytes that are not answers are kept in [`stray_bytes`](Self::stray_bytes).
+    /// Bytes that are not answers, and bytes already waiting when the command starts, are
+    /// kept in [`stray_bytes`](Self::stray_bytes).
     ///
     /// A byte that comes with the status timeout bit (the controller could not reach the
     /// keyboard) ends the wait at once as a timeout; a byte with the parity-error bit fails
@@ -528,6 +529,18 @@ impl<P: PortIo, D: DelayNs> I8042<P, D> {
                 waiting_for: WaitingFor::Ack,
                 command: command.opcode(),
             });
+        }
+        // Bytes already waiting cannot answer this command: keep them for the decoder, so a
+        // stale RESEND or ACK is never taken for this command's answer.
+        for _ in 0..self.timing.flush_limit {
+            let status = self.status();
+            if !status.contains(Status::OUTPUT_FULL) {
+                break;
+            }
+            let byte = self.ports.read8(DATA_PORT);
+            if !status.contains(Status::AUX_DATA) {
+                self.stray.push(byte);
+            }
         }
         let interval = self.timing.poll_interval_us.max(1);
         let mut now: u64 = 0;
