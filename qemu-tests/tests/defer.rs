@@ -40,10 +40,11 @@ fn executor_line(outcome: &Outcome) -> &str {
 #[ignore = "needs QEMU: run by cargo xtask test"]
 fn defer_ticks_fires_delays_in_order_and_wakes_a_task_from_irq1() {
     let mut running = Qemu::new("defer_ticks")
+        .timeout(secs(60))
         .spawn()
         .unwrap_or_else(|e| panic!("{e}"));
     running
-        .wait_for_line("READY", secs(20))
+        .wait_for_line("READY", secs(30))
         .unwrap_or_else(|e| panic!("{e}"));
     running.send_keys(&["a"]).unwrap();
     let outcome = running
@@ -87,9 +88,9 @@ fn defer_ticks_fires_delays_in_order_and_wakes_a_task_from_irq1() {
     // The three delays and the task's sleep.
     assert_eq!(field(executor, "timers_fired"), 4, "{executor}");
     assert_eq!(field(executor, "skipped"), 0, "{executor}");
-    // 3 delayed items + ping + the task's polls (the first, at least one for the key's
-    // bytes, the end of the sleep).
-    assert!(field(executor, "runs") >= 7, "{executor}");
+    // 3 delayed items + ping + the task's polls (at least two: one that finds the key's
+    // bytes, maybe the very first, and the end of the sleep).
+    assert!(field(executor, "runs") >= 6, "{executor}");
     assert!(field(executor, "worst_latency_ticks") < 1000, "{executor}");
 }
 
@@ -97,6 +98,7 @@ fn defer_ticks_fires_delays_in_order_and_wakes_a_task_from_irq1() {
 #[ignore = "needs QEMU: run by cargo xtask test"]
 fn defer_irq14_reads_identify_data_in_the_bottom_half() {
     let outcome = Qemu::new("defer_irq14")
+        .timeout(secs(60))
         .disk(Disk::zeroed(1 << 20))
         .spawn()
         .and_then(|running| running.wait())

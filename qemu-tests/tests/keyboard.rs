@@ -14,9 +14,12 @@ fn secs(seconds: u64) -> Duration {
 
 /// Boots `test`, waits for READY, runs `inject`, and returns the successful outcome.
 fn run_with_keys(test: &str, inject: impl FnOnce(&mut Running)) -> Outcome {
-    let mut running = Qemu::new(test).spawn().unwrap_or_else(|e| panic!("{e}"));
+    let mut running = Qemu::new(test)
+        .timeout(secs(60))
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
     running
-        .wait_for_line("READY", secs(20))
+        .wait_for_line("READY", secs(30))
         .unwrap_or_else(|e| panic!("{e}"));
     inject(&mut running);
     running
@@ -25,9 +28,21 @@ fn run_with_keys(test: &str, inject: impl FnOnce(&mut Running)) -> Outcome {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// How long the guest may take to decode one key (generous: the machine may be loaded).
+const KEY_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Taps `key` and waits until the guest printed `release_line`, so QEMU's 16-byte keyboard
+/// queue never fills however slowly the guest runs.
+fn tap_and_wait(running: &mut Running, key: &str, release_line: &str) {
+    running.send_keys(&[key]).unwrap();
+    running
+        .wait_for_line(release_line, KEY_TIMEOUT)
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
 /// Letters, Shift + letter, two E0 keys, a keypad key, then Escape (which ends the case).
 fn type_test_keys(running: &mut Running) {
-    running.send_keys(&["a"]).unwrap();
+    tap_and_wait(running, "a", "KEY release A");
     let shifted_b = [
         KeyEvent::press("shift").unwrap(),
         KeyEvent::press("b").unwrap(),
@@ -35,9 +50,13 @@ fn type_test_keys(running: &mut Running) {
         KeyEvent::release("shift").unwrap(),
     ];
     running.send_events(&shifted_b).unwrap();
-    // QEMU's keyboard queue holds 16 bytes: keep each burst well below it.
-    std::thread::sleep(Duration::from_millis(10));
-    running.send_keys(&["up", "right", "kp_1", "esc"]).unwrap();
+    running
+        .wait_for_line("KEY release LeftShift", KEY_TIMEOUT)
+        .unwrap_or_else(|e| panic!("{e}"));
+    tap_and_wait(running, "up", "KEY release Up");
+    tap_and_wait(running, "right", "KEY release Right");
+    tap_and_wait(running, "kp_1", "KEY release Numpad1");
+    running.send_keys(&["esc"]).unwrap();
 }
 
 /// The event lines `type_test_keys` must produce, in order.
@@ -135,7 +154,8 @@ fn kbd_set2_decodes_raw_set2_keys_identically() {
 #[ignore = "needs QEMU: run by cargo xtask test"]
 fn kbd_commands_answer_through_the_blocking_driver_and_the_engine() {
     let outcome = run_with_keys("kbd_commands", |running| {
-        running.send_keys(&["z", "esc"]).unwrap();
+        tap_and_wait(running, "z", "KEY release Z");
+        running.send_keys(&["esc"]).unwrap();
     });
     let lines: Vec<&str> = outcome
         .serial

@@ -1,8 +1,9 @@
 //! `demo` (`cargo xtask demo`): the whole interrupt-driven keyboard path, typed text echoed as
 //! characters.
 //!
-//! `irqkit-qemu demo` types a sentence over QMP; the kernel echoes it as it arrives, prints the
-//! line after Enter (`line=...`) and the pipeline's counters. Without any key for
+//! `irqkit-qemu demo` types a sentence over QMP; the kernel echoes each character as it arrives
+//! (`echo 'H'`, one line each: the host waits for it before the next key), prints the line
+//! after Enter (`line=...`) and the pipeline's counters. Without any key for
 //! [`IDLE_LIMIT_TICKS`] after `READY` it ends anyway (a plain `irqkit-qemu run demo`).
 
 use core::cell::RefCell;
@@ -71,17 +72,15 @@ fn on_event(event: Event, engine: &mut Engine) {
     let keys = critical_section::with(|cs| KEYBOARD.borrow_ref_mut(cs).process_event(event));
     for key in keys {
         match key {
-            DecodedKey::Char('\n') => {
-                println!();
-                ENTER_PRESSED.store(true, Ordering::Relaxed);
-            }
-            DecodedKey::Char('\u{8}') => {
+            DecodedKey::Char('\n') => ENTER_PRESSED.store(true, Ordering::Relaxed),
+            DecodedKey::Char(c @ '\u{8}') => {
                 if critical_section::with(|cs| LINE.borrow_ref_mut(cs).pop()) {
-                    print!("\u{8} \u{8}");
+                    println!("echo {c:?}");
                 }
             }
             DecodedKey::Char(c) if !c.is_control() => {
-                print!("{c}");
+                // One line per character: the host waits for it before the next key.
+                println!("echo {c:?}");
                 critical_section::with(|cs| LINE.borrow_ref_mut(cs).push(c));
             }
             DecodedKey::LocksChanged(locks) => {
@@ -115,7 +114,6 @@ pub fn demo() {
     );
     println!("Type a line and press Enter (irqkit-qemu demo types one over QMP).");
     println!("READY");
-    print!("> ");
     let ready_at = timer::ticks();
     deferred::run_until(|| {
         ENTER_PRESSED.load(Ordering::Relaxed)
@@ -124,7 +122,6 @@ pub fn demo() {
     });
     keyboard::stop();
     if !ENTER_PRESSED.load(Ordering::Relaxed) {
-        println!();
         println!("No key within {IDLE_LIMIT_TICKS} ms: nothing typed.");
     }
     critical_section::with(|cs| {
