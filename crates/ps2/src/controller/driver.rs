@@ -494,6 +494,43 @@ impl<P: PortIo, D: DelayNs> I8042<P, D> {
         })
     }
 
+    /// Runs `f` with IRQ 1 masked in the configuration byte (if it was on), then unmasks it:
+    /// several blocking commands pay for one mask / unmask instead of one each.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Timeout`] when the controller does not accept the configuration byte.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use irqkit_hal_mock::{i8042::I8042 as Model, Line, Sim};
+    /// use irqkit_ps2::controller::{I8042, InitOptions, LedState, Typematic};
+    /// # let sim = Sim::new();
+    /// # let model = Model::attach(&sim.bus(), Model::new(Line(1))).unwrap();
+    /// # let mut kbd = I8042::new(sim.bus(), sim.clock());
+    /// kbd.init(InitOptions::translated())?;
+    /// kbd.without_irq(|kbd| {
+    ///     kbd.set_leds(LedState::CAPS_LOCK)?;
+    ///     kbd.set_typematic(Typematic::default())
+    /// })??;
+    /// # assert_eq!(model.with(|m| m.leds()), 0x04);
+    /// # Ok::<(), irqkit_ps2::controller::Error>(())
+    /// ```
+    pub fn without_irq<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> Result<R, Error> {
+        let irq_was_on = self
+            .config
+            .is_some_and(|c| c.contains(Config::KEYBOARD_IRQ));
+        if irq_was_on {
+            self.set_keyboard_irq(false)?;
+        }
+        let result = f(self);
+        if irq_was_on {
+            self.set_keyboard_irq(true)?;
+        }
+        Ok(result)
+    }
+
     /// Sends one keyboard command and waits for its answer, with RESEND retries and
     /// timeouts from [`Timing::keyboard`]. IRQ 1 is masked meanwhile when it was enabled.
     /// Bytes that are not answers, and bytes already waiting when the command starts, are
@@ -508,17 +545,7 @@ impl<P: PortIo, D: DelayNs> I8042<P, D> {
     /// [`Error::Timeout`], [`Error::ResendExhausted`], [`Error::UnexpectedResponse`],
     /// [`Error::ParityError`], [`Error::BatFailed`] (reset).
     pub fn command(&mut self, command: Command) -> Result<Reply, Error> {
-        let irq_was_on = self
-            .config
-            .is_some_and(|c| c.contains(Config::KEYBOARD_IRQ));
-        if irq_was_on {
-            self.set_keyboard_irq(false)?;
-        }
-        let result = self.run_command(command);
-        if irq_was_on {
-            self.set_keyboard_irq(true)?;
-        }
-        result
+        self.without_irq(|kbd| kbd.run_command(command))?
     }
 
     fn run_command(&mut self, command: Command) -> Result<Reply, Error> {
@@ -570,7 +597,7 @@ impl<P: PortIo, D: DelayNs> I8042<P, D> {
                     }
                     if status.contains(Status::TIMEOUT_ERROR) {
                         // The controller could not reach the keyboard: no answer will come.
-                        if let Some(done) = engine.on_tick(u64::MAX) {
+                        if let Some(done) = engine.expire() {
                             return done.result;
                         }
                         continue;

@@ -346,6 +346,14 @@ impl<const N: usize> CommandEngine<N> {
         Some(self.finish(result))
     }
 
+    /// Ends the current wait at once, as if its deadline had passed: for a kernel whose
+    /// controller reported that it could not reach the keyboard (status timeout bit).
+    /// Returns `None` when no answer is awaited.
+    pub fn expire(&mut self) -> Option<Completion> {
+        let deadline = self.deadline()?;
+        self.on_tick(deadline)
+    }
+
     /// Completes every queued and in-flight command with `error` (for example when the
     /// keyboard was found unplugged), oldest first, handing each completion to `done`.
     pub fn abort_all(&mut self, error: Error, mut done: impl FnMut(Completion)) {
@@ -531,6 +539,17 @@ mod tests {
             Ok(Reply::Identity(KeyboardId::from_bytes(&[0xAB])))
         );
         assert!(e.is_idle());
+        assert_eq!(e.expire(), None);
+        e.submit(Command::Reset).unwrap();
+        assert_eq!(e.expire(), None, "nothing sent yet");
+        e.poll_send(300);
+        assert_eq!(
+            e.expire().map(|c| c.result),
+            Some(Err(Error::Timeout {
+                waiting_for: WaitingFor::Ack,
+                command: 0xFF
+            }))
+        );
     }
 
     #[test]
