@@ -651,3 +651,20 @@ fn init_without_keyboard_reset() {
     }));
     assert_eq!(r.kbd.init(options), Err(Error::NoKeyboard));
 }
+
+/// Regression: a stale RESEND waiting in the output buffer was taken for the answer to the
+/// next command, which then ran one send ahead of the keyboard and left it out of step.
+#[test]
+fn a_stale_resend_is_not_taken_for_the_next_answer() {
+    let mut r = rig(Model::new(IRQ1));
+    r.kbd.init(InitOptions::translated()).unwrap();
+    r.model.keyboard_sends(&[0xFE, 0x00]);
+    r.model.set_faults(Faults {
+        resend_next: 2,
+        ..Faults::default()
+    });
+    r.kbd.set_leds(LedState::NUM_LOCK).unwrap();
+    assert_eq!(r.kbd.stray_bytes().as_slice(), &[0xFE, 0xFF]); // 00 reads 0xFF translated
+    r.kbd.echo().unwrap();
+    assert_eq!(r.model.with(|m| m.leds()), 0x02);
+}
