@@ -1,39 +1,4 @@
-//! A non-blocking keyboard command engine: a pure state machine that an interrupt-driven kernel
-//! drives byte by byte from its bottom half.
-//!
-//! The engine does no I/O. The kernel
-//!
-//! 1. [`submit`](CommandEngine::submit)s commands (they queue, oldest first);
-//! 2. writes to port 0x60 every byte [`poll_send`](CommandEngine::poll_send) hands out;
-//! 3. gives every byte read from port 0x60 to [`on_byte`](CommandEngine::on_byte), which either
-//!    consumes it (an ACK, RESEND or answer of the command in flight) or hands it back as
-//!    [`ByteOutcome::NotMine`] for the scancode decoder;
-//! 4. calls [`on_tick`](CommandEngine::on_tick) from time to time so that missing answers
-//!    become typed timeouts.
-//!
-//! Every submitted command completes exactly once, with its [`Reply`] or a typed [`Error`].
-//! Time is counted in the caller's ticks (timer interrupts, microseconds, ...): choose the
-//! [`EngineTiming`] in the same unit.
-//!
-//! # Examples
-//!
-//! ```
-//! use irqkit_ps2::controller::{ByteOutcome, Command, CommandEngine, EngineTiming, LedState, Reply};
-//!
-//! let mut engine: CommandEngine = CommandEngine::new(EngineTiming::from_tick_hz(1000));
-//! let id = engine.submit(Command::SetLeds(LedState::CAPS_LOCK)).unwrap();
-//!
-//! // Bottom half: write what the engine wants written...
-//! assert_eq!(engine.poll_send(0), Some(0xED));
-//! // ...a scancode that was already on its way is not the engine's business...
-//! assert_eq!(engine.on_byte(0x1C, 1), ByteOutcome::NotMine(0x1C));
-//! // ...the ACK is, and the data byte follows it.
-//! assert_eq!(engine.on_byte(0xFA, 2), ByteOutcome::Consumed(None));
-//! assert_eq!(engine.poll_send(2), Some(0x04));
-//! let ByteOutcome::Consumed(Some(done)) = engine.on_byte(0xFA, 3) else { panic!() };
-//! assert_eq!((done.id, done.result), (id, Ok(Reply::Ack)));
-//! assert!(engine.is_idle());
-//! ```
+//! The non-blocking keyboard command engine (see [`CommandEngine`]).
 
 use super::command::{Command, Reply};
 use super::error::{Error, WaitingFor};
@@ -145,8 +110,47 @@ struct InFlight {
     id_len: u8,
 }
 
-/// The non-blocking keyboard command engine, queueing up to `N` commands (default 8) besides
-/// the one in flight. See the [module documentation](self) for how to drive it.
+/// A non-blocking keyboard command engine, queueing up to `N` commands (default 8) besides
+/// the one in flight: a pure state machine that an interrupt-driven kernel drives byte by
+/// byte from its bottom half.
+///
+/// The engine does no I/O. The kernel
+///
+/// 1. [`submit`](CommandEngine::submit)s commands (they queue, oldest first);
+/// 2. writes to port 0x60 every byte [`poll_send`](CommandEngine::poll_send) hands out;
+/// 3. gives every byte read from port 0x60 to [`on_byte`](CommandEngine::on_byte), which either
+///    consumes it (an ACK, RESEND or answer of the command in flight) or hands it back as
+///    [`ByteOutcome::NotMine`] for the scancode decoder;
+/// 4. calls [`on_tick`](CommandEngine::on_tick) from time to time so that missing answers
+///    become typed timeouts.
+///
+/// If the interrupt handler sees the status timeout bit (0x40: the controller could not
+/// reach the keyboard), call [`expire`](CommandEngine::expire); drop bytes that come with the
+/// parity-error bit (0x80).
+///
+/// Every submitted command completes exactly once, with its [`Reply`] or a typed [`Error`].
+/// Time is counted in the caller's ticks (timer interrupts, microseconds, ...): choose the
+/// [`EngineTiming`] in the same unit.
+///
+/// # Examples
+///
+/// ```
+/// use irqkit_ps2::controller::{ByteOutcome, Command, CommandEngine, EngineTiming, LedState, Reply};
+///
+/// let mut engine: CommandEngine = CommandEngine::new(EngineTiming::from_tick_hz(1000));
+/// let id = engine.submit(Command::SetLeds(LedState::CAPS_LOCK)).unwrap();
+///
+/// // Bottom half: write what the engine wants written...
+/// assert_eq!(engine.poll_send(0), Some(0xED));
+/// // ...a scancode that was already on its way is not the engine's business...
+/// assert_eq!(engine.on_byte(0x1C, 1), ByteOutcome::NotMine(0x1C));
+/// // ...the ACK is, and the data byte follows it.
+/// assert_eq!(engine.on_byte(0xFA, 2), ByteOutcome::Consumed(None));
+/// assert_eq!(engine.poll_send(2), Some(0x04));
+/// let ByteOutcome::Consumed(Some(done)) = engine.on_byte(0xFA, 3) else { panic!() };
+/// assert_eq!((done.id, done.result), (id, Ok(Reply::Ack)));
+/// assert!(engine.is_idle());
+/// ```
 #[derive(Debug, Clone)]
 pub struct CommandEngine<const N: usize = 8> {
     timing: EngineTiming,
