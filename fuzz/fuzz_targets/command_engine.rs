@@ -1,5 +1,5 @@
 //! Fuzzes the non-blocking keyboard command engine: any interleaving of submissions, sends,
-//! keyboard bytes and clock ticks must never panic, must hand out at most one byte per step,
+//! keyboard bytes, clock ticks and expiries must never panic, must hand out at most one byte per step,
 //! and must complete every submitted command exactly once (with a reply or a typed error)
 //! once the keyboard falls silent.
 #![no_main]
@@ -56,9 +56,9 @@ fuzz_target!(|data: &[u8]| {
     let mut ops = data.chunks_exact(2);
     for op in &mut ops {
         let (kind, arg) = (op[0], op[1]);
-        match kind % 4 {
+        match kind % 5 {
             0 => {
-                let cmd = command(kind / 4, arg);
+                let cmd = command(kind / 5, arg);
                 match engine.submit(cmd) {
                     Ok(id) => check.submitted.push((id.0, cmd)),
                     Err(QueueFull(back)) => {
@@ -79,10 +79,18 @@ fuzz_target!(|data: &[u8]| {
                 ByteOutcome::Consumed(None) => assert!(engine.in_flight().is_some()),
                 ByteOutcome::NotMine(b) => assert_eq!(b, arg),
             },
-            _ => {
+            3 => {
                 now += u64::from(arg);
                 if let Some(done) = engine.on_tick(now) {
                     check.complete(done);
+                }
+            }
+            _ => {
+                // The controller reported a keyboard timeout.
+                let waiting = engine.deadline().is_some();
+                match engine.expire() {
+                    Some(done) => check.complete(done),
+                    None => assert!(!waiting),
                 }
             }
         }
