@@ -1,6 +1,6 @@
 //! Fuzzes the non-blocking keyboard command engine: any interleaving of submissions, sends,
-//! keyboard bytes, clock ticks and expiries must never panic, must hand out at most one byte per step,
-//! and must complete every submitted command exactly once (with a reply or a typed error)
+//! keyboard bytes, clock ticks and expiries must never panic, must hand out at most one byte
+//! per step, and must complete every submitted command exactly once (with a reply or a typed error)
 //! once the keyboard falls silent.
 #![no_main]
 
@@ -43,15 +43,25 @@ struct Checker {
 impl Checker {
     fn complete(&mut self, done: Completion) {
         let known = self.submitted.iter().find(|(id, _)| *id == done.id.0);
-        assert_eq!(known.map(|(_, c)| *c), Some(done.command), "unknown completion {done:?}");
-        assert!(!self.completed.contains(&done.id.0), "completed twice: {done:?}");
+        assert_eq!(
+            known.map(|(_, c)| *c),
+            Some(done.command),
+            "unknown completion {done:?}"
+        );
+        assert!(
+            !self.completed.contains(&done.id.0),
+            "completed twice: {done:?}"
+        );
         self.completed.push(done.id.0);
     }
 }
 
 fuzz_target!(|data: &[u8]| {
     let mut engine: CommandEngine<CAPACITY> = CommandEngine::new(TIMING);
-    let mut check = Checker { submitted: Vec::new(), completed: Vec::new() };
+    let mut check = Checker {
+        submitted: Vec::new(),
+        completed: Vec::new(),
+    };
     let mut now = 0u64;
     let mut ops = data.chunks_exact(2);
     for op in &mut ops {
@@ -63,7 +73,8 @@ fuzz_target!(|data: &[u8]| {
                     Ok(id) => check.submitted.push((id.0, cmd)),
                     Err(QueueFull(back)) => {
                         assert_eq!(back, cmd);
-                        assert_eq!(engine.pending(), CAPACITY + usize::from(engine.in_flight().is_some()));
+                        let in_flight = usize::from(engine.in_flight().is_some());
+                        assert_eq!(engine.pending(), CAPACITY + in_flight);
                     }
                 }
             }

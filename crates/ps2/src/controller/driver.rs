@@ -255,9 +255,10 @@ impl<P: PortIo, D: DelayNs> I8042<P, D> {
     /// Initialises controller and keyboard in the robust order: flush, save the configuration
     /// byte and mask its IRQ bits, disable both ports, flush, re-read the configuration, mask
     /// translation, controller self-test, keyboard port test, enable the port, reset the
-    /// keyboard and check its self-test (unless [`InitOptions::reset_keyboard`] is off), select and verify the scancode set, identify, LEDs
-    /// and typematic, enable scanning, and finally write the configuration (translation,
-    /// IRQ 1).
+    /// keyboard and check its self-test (unless [`InitOptions::reset_keyboard`] is off),
+    /// select and verify the scancode set, identify, LEDs and typematic, enable scanning, and
+    /// finally write the configuration (translation, IRQ 1). The AUX (mouse) port stays
+    /// disabled until [`shutdown`](Self::shutdown).
     ///
     /// The configuration byte is saved before the ports are disabled so that
     /// [`shutdown`](Self::shutdown) restores what the firmware really left (a key byte
@@ -272,8 +273,9 @@ impl<P: PortIo, D: DelayNs> I8042<P, D> {
     ///
     /// [`Error::NoController`] when the status register never lets a byte through or the
     /// output buffer never drains; [`Error::SelfTestFailed`], [`Error::PortTestFailed`];
-    /// [`Error::NoKeyboard`] when the first keyboard command (the reset) is not ACKed; [`Error::BatFailed`];
-    /// [`Error::ScancodeSetMismatch`]; and the command errors of [`command`](Self::command).
+    /// [`Error::NoKeyboard`] when the first keyboard command (the reset) is not ACKed;
+    /// [`Error::BatFailed`]; [`Error::ScancodeSetMismatch`]; and the command errors of
+    /// [`command`](Self::command).
     /// Every wait is bounded by [`Timing`].
     pub fn init(&mut self, options: InitOptions) -> Result<InitReport, Error> {
         let no_controller = |e: Error| match e {

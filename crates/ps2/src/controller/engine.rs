@@ -135,7 +135,9 @@ struct InFlight {
 /// # Examples
 ///
 /// ```
-/// use irqkit_ps2::controller::{ByteOutcome, Command, CommandEngine, EngineTiming, LedState, Reply};
+/// use irqkit_ps2::controller::{
+///     ByteOutcome, Command, CommandEngine, EngineTiming, LedState, Reply,
+/// };
 ///
 /// let mut engine: CommandEngine = CommandEngine::new(EngineTiming::from_tick_hz(1000));
 /// let id = engine.submit(Command::SetLeds(LedState::CAPS_LOCK)).unwrap();
@@ -618,7 +620,9 @@ mod tests {
 
         proptest! {
             #[test]
-            fn every_command_completes_exactly_once(events in proptest::collection::vec(event(), 0..200)) {
+            fn every_command_completes_exactly_once(
+                events in proptest::collection::vec(event(), 0..200),
+            ) {
                 let mut e = CommandEngine::<4>::new(T);
                 let mut now = 0u64;
                 let mut submitted = Vec::new();
@@ -631,9 +635,11 @@ mod tests {
                             Err(QueueFull(back)) => prop_assert_eq!(back, cmd),
                         },
                         Event::Send => { let _ = e.poll_send(now); }
-                        Event::Byte(b) => if let ByteOutcome::Consumed(Some(c)) = e.on_byte(b, now) {
-                            record(c, &mut completed);
-                        },
+                        Event::Byte(b) => {
+                            if let ByteOutcome::Consumed(Some(c)) = e.on_byte(b, now) {
+                                record(c, &mut completed);
+                            }
+                        }
                         Event::Tick(dt) => {
                             now += u64::from(dt);
                             if let Some(c) = e.on_tick(now) { record(c, &mut completed); }

@@ -2,9 +2,9 @@
 //!
 //! | module | what |
 //! |--------|------|
-//! | [`spec`] | facts: ports, status and configuration bits, command and response bytes, typematic encoding |
+//! | [`spec`] | facts: ports, register bits, command and response bytes, typematic encoding |
 //! | [`Command`] / [`Reply`] | keyboard commands as values |
-//! | [`CommandEngine`] | non-blocking command queue for interrupt-driven kernels (pure state machine) |
+//! | [`CommandEngine`] | non-blocking command queue for interrupt-driven kernels |
 //! | [`I8042`] | blocking driver: initialisation, shutdown, keyboard commands with bounded waits |
 //!
 //! # Which to use

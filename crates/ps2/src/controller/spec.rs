@@ -35,8 +35,8 @@ bitflags! {
 }
 
 bitflags! {
-    /// The controller configuration byte ("command byte"), read with [`ControllerCommand::ReadConfig`]
-    /// and written with [`ControllerCommand::WriteConfig`].
+    /// The controller configuration byte ("command byte"), read with
+    /// [`ControllerCommand::ReadConfig`] and written with [`ControllerCommand::WriteConfig`].
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub struct Config: u8 {
         /// Raise IRQ 1 when a keyboard byte arrives.
