@@ -5,6 +5,9 @@
 //! `cargo test -p irqkit-qemu-tests -- --ignored --test-threads=2`.
 
 use std::process::{Command, Output};
+use std::time::Duration;
+
+use irqkit_qemu_tests::{KeyEvent, LineMatch, Outcome, Qemu, Running};
 
 /// Runs `irqkit-qemu demo` with `args` and returns its output.
 fn irqkit_qemu_demo(args: &[&str]) -> Output {
@@ -70,4 +73,51 @@ fn demo_types_every_printable_ascii_character() {
     let expected = format!("line={text}");
     assert!(lines.contains(&expected), "{lines:?}");
     assert_eq!(stat(&lines, "overruns"), 0);
+}
+
+/// Taps `key` (pressing Shift around it when `shift`) and waits for the guest's `line`.
+fn tap_and_wait(running: &mut Running, key: &str, shift: bool, line: &str) {
+    let mut events = vec![
+        KeyEvent::press(key).unwrap(),
+        KeyEvent::release(key).unwrap(),
+    ];
+    if shift {
+        events.insert(0, KeyEvent::press("shift").unwrap());
+        events.push(KeyEvent::release("shift").unwrap());
+    }
+    running.send_events(&events).unwrap();
+    running
+        .wait_for_line(line, Duration::from_secs(15))
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+#[ignore = "needs QEMU: run by cargo xtask test"]
+fn demo_caps_lock_sets_the_led_through_the_engine_and_shifts_letters() {
+    let mut running = Qemu::new("demo")
+        .timeout(Duration::from_secs(60))
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    running
+        .wait_for_line("READY", Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("{e}"));
+    tap_and_wait(&mut running, "caps_lock", false, "engine ed -> ack");
+    tap_and_wait(&mut running, "a", false, "echo 'A'");
+    tap_and_wait(&mut running, "b", true, "echo 'b'");
+    tap_and_wait(&mut running, "caps_lock", false, "engine ed -> ack");
+    tap_and_wait(&mut running, "c", false, "echo 'c'");
+    tap_and_wait(&mut running, "d", true, "echo 'D'");
+    running.send_keys(&["ret"]).unwrap();
+    let outcome = running
+        .wait()
+        .and_then(Outcome::expect_success)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(outcome.value("line"), Some("AbcD"));
+    let engine: Vec<&String> = outcome
+        .serial
+        .iter()
+        .filter(|line| line.starts_with("engine "))
+        .collect();
+    assert_eq!(engine, ["engine ed -> ack", "engine ed -> ack"]);
+    assert!(outcome.line(LineMatch::contains("overruns=0")).is_some());
 }

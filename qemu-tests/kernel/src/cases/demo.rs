@@ -109,7 +109,8 @@ pub fn demo() {
         report.host_set,
         Sink {
             on_event,
-            on_completion: |_| {},
+            // The LED commands a lock key triggers: `engine ed -> ack`.
+            on_completion: keyboard::print_completion,
         },
     );
     println!("Type a line and press Enter (irqkit-qemu demo types one over QMP).");
