@@ -152,6 +152,23 @@ fn kbd_set2_decodes_raw_set2_keys_identically() {
 
 #[test]
 #[ignore = "needs QEMU: run by cargo xtask test"]
+fn kbd_set3_decodes_raw_set3_keys_identically() {
+    let outcome = run_with_keys("kbd_set3", type_test_keys);
+    assert!(
+        outcome
+            .line("i8042 translation=off keyboard_set=3 host_set=3 keyboard=id ab83 self_test=55")
+            .is_some(),
+        "{:?}",
+        outcome.serial
+    );
+    assert_eq!(decoder_lines(&outcome), EXPECTED_KEY_LINES);
+    let [bytes, events, overruns, _] = keyboard_counters(&outcome);
+    // Set 3: a release is F0 + code, no E0 prefixes.
+    assert_eq!((bytes, events, overruns), (21, 14, 0));
+}
+
+#[test]
+#[ignore = "needs QEMU: run by cargo xtask test"]
 fn kbd_commands_answer_through_the_blocking_driver_and_the_engine() {
     let outcome = run_with_keys("kbd_commands", |running| {
         tap_and_wait(running, "z", "KEY release Z");

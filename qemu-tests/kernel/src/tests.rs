@@ -80,6 +80,11 @@ pub const ALL: &[TestCase] = &[
         run: cases::keyboard::kbd_set2,
     },
     TestCase {
+        name: "kbd_set3",
+        about: "like kbd_set1 with translation off and the keyboard in set 3",
+        run: cases::keyboard::kbd_set3,
+    },
+    TestCase {
         name: "kbd_commands",
         about: "LEDs, typematic, identify, get set: blocking driver, then the command engine",
         run: cases::keyboard::kbd_commands,

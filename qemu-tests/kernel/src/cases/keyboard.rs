@@ -50,6 +50,11 @@ pub fn kbd_set2() {
     typing_case(InitOptions::raw(ScancodeSet::Set2));
 }
 
+/// `kbd_set3`: translation off, the keyboard switched to set 3 (no E0 prefixes).
+pub fn kbd_set3() {
+    typing_case(InitOptions::raw(ScancodeSet::Set3));
+}
+
 /// Initialises the i8042 with `options`, then prints the host's keys until Escape's release.
 fn typing_case(options: InitOptions) {
     let report = init_i8042(&mut controller(), options);
