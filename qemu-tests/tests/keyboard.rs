@@ -203,6 +203,7 @@ fn kbd_commands_answer_through_the_blocking_driver_and_the_engine() {
             "engine f2 -> id ab83",
             "engine f0 -> set 2",
             "engine ee -> echo",
+            "engine ff -> bat ok",
         ]
     );
     assert_eq!(
@@ -216,7 +217,7 @@ fn kbd_commands_answer_through_the_blocking_driver_and_the_engine() {
     );
     let [bytes, events, overruns, _] = keyboard_counters(&outcome);
     // The answers to the engine's commands reached the pipeline too (the
-    // ACKs, identity, set and echo bytes: 2 + 2 + 3 + 3 + 1), then the keys (set 2: 3 bytes
-    // per tap).
-    assert_eq!((bytes, events, overruns), (11 + 6, 4, 0));
+    // ACKs, identity, set, echo and self-test bytes: 2 + 2 + 3 + 3 + 1 + 2), then the keys
+    // (set 2: 3 bytes per tap).
+    assert_eq!((bytes, events, overruns), (13 + 6, 4, 0));
 }

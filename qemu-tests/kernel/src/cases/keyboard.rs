@@ -114,6 +114,7 @@ pub fn kbd_commands() {
         Command::Identify,
         Command::GetScancodeSet,
         Command::Echo,
+        Command::Reset,
     ];
     for command in commands {
         keyboard::submit(command).unwrap_or_else(|refused| panic!("{refused}"));
