@@ -95,6 +95,7 @@ fn tap_and_wait(running: &mut Running, key: &str, shift: bool, line: &str) {
 #[ignore = "needs QEMU: run by cargo xtask test"]
 fn demo_caps_lock_sets_the_led_through_the_engine_and_shifts_letters() {
     let mut running = Qemu::new("demo")
+        .kernel_arg("demo_wait=enter")
         .timeout(Duration::from_secs(60))
         .spawn()
         .unwrap_or_else(|e| panic!("{e}"));
@@ -120,4 +121,18 @@ fn demo_caps_lock_sets_the_led_through_the_engine_and_shifts_letters() {
         .collect();
     assert_eq!(engine, ["engine ed -> ack", "engine ed -> ack"]);
     assert!(outcome.line(LineMatch::contains("overruns=0")).is_some());
+}
+
+#[test]
+#[ignore = "needs QEMU: run by cargo xtask test"]
+fn demo_without_keys_ends_after_its_idle_limit() {
+    let outcome = Qemu::new("demo")
+        .spawn()
+        .and_then(|running| running.wait())
+        .and_then(Outcome::expect_success)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(outcome
+        .line("No key within 2000 ms: nothing typed.")
+        .is_some());
+    assert_eq!(outcome.value("line"), Some(""));
 }

@@ -1,6 +1,9 @@
 //! Reading the `-append` command line out of the PVH `hvm_start_info` structure.
 
+use core::cell::Cell;
 use core::fmt;
+
+use irqkit_hal::critical_section::{self, Mutex};
 
 /// `hvm_start_info.magic`.
 const START_INFO_MAGIC: u32 = 0x336E_C578;
@@ -101,4 +104,18 @@ pub fn argument<'a>(command_line: &'a str, key: &str) -> Option<&'a str> {
         word.strip_prefix(key)
             .and_then(|rest| rest.strip_prefix('='))
     })
+}
+
+/// The command line `kernel_main` read, kept for test cases that take `key=value` arguments.
+static COMMAND_LINE: Mutex<Cell<&'static str>> = Mutex::new(Cell::new(""));
+
+/// Keeps the command line for [`kernel_argument`].
+pub fn remember_command_line(command_line: &'static str) {
+    critical_section::with(|cs| COMMAND_LINE.borrow(cs).set(command_line));
+}
+
+/// The value of `key=value` on the kernel command line (e.g. `demo_wait=enter`).
+pub fn kernel_argument(key: &str) -> Option<&'static str> {
+    let command_line = critical_section::with(|cs| COMMAND_LINE.borrow(cs).get());
+    argument(command_line, key)
 }

@@ -49,6 +49,7 @@ extern "C" fn kernel_main(start_info: usize) -> ! {
             exit(ExitCode::Failure)
         }
     };
+    boot_info::remember_command_line(command_line);
     let Some(name) = boot_info::argument(command_line, "test") else {
         println!("ERROR: no test=NAME on the command line {command_line:?}");
         tests::print_known();

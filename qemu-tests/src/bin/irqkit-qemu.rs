@@ -178,7 +178,8 @@ fn main() -> ExitCode {
         qemu = qemu.timeout(timeout);
     }
     let result = match &request.text {
-        Some(text) => run_demo(qemu, text),
+        // The kernel waits for Enter however long the typing takes.
+        Some(text) => run_demo(qemu.kernel_arg("demo_wait=enter"), text),
         None => qemu.spawn().and_then(|running| running.wait()),
     };
     match result {

@@ -3,8 +3,11 @@
 //!
 //! `irqkit-qemu demo` types a sentence over QMP; the kernel echoes each character as it arrives
 //! (`echo 'H'`, one line each: the host waits for it before the next key), prints the line
-//! after Enter (`line=...`) and the pipeline's counters. Without any key for
-//! [`IDLE_LIMIT_TICKS`] after `READY` it ends anyway (a plain `irqkit-qemu run demo`).
+//! after Enter (`line=...`) and the pipeline's counters.
+//!
+//! With `demo_wait=enter` on the command line (what `irqkit-qemu demo` passes) it waits for
+//! Enter however long the host takes; otherwise (a plain `irqkit-qemu run demo`) it ends
+//! after [`IDLE_LIMIT_TICKS`] without a key.
 
 use core::cell::RefCell;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -17,10 +20,11 @@ use irqkit_ps2::{Event, KeyKind};
 
 use super::{controller, init_i8042};
 use crate::keyboard::{self, Engine, Sink};
-use crate::{deferred, print, println, timer};
+use crate::{boot_info, deferred, print, println, timer};
 
-/// How long the demo waits for a first key before it ends, in ticks (5 s).
-const IDLE_LIMIT_TICKS: u64 = 5 * timer::TICK_HZ as u64;
+/// Without `demo_wait=enter`, how long the demo waits for a first key before it ends, in
+/// ticks (2 s).
+const IDLE_LIMIT_TICKS: u64 = 2 * timer::TICK_HZ as u64;
 /// The longest line kept (more characters are echoed but not stored).
 const LINE_CAPACITY: usize = 160;
 
@@ -115,10 +119,12 @@ pub fn demo() {
     );
     println!("Type a line and press Enter (irqkit-qemu demo types one over QMP).");
     println!("READY");
+    let wait_for_enter = boot_info::kernel_argument("demo_wait") == Some("enter");
     let ready_at = timer::ticks();
     deferred::run_until(|| {
         ENTER_PRESSED.load(Ordering::Relaxed)
-            || (!TYPING_STARTED.load(Ordering::Relaxed)
+            || (!wait_for_enter
+                && !TYPING_STARTED.load(Ordering::Relaxed)
                 && timer::ticks() >= ready_at + IDLE_LIMIT_TICKS)
     });
     keyboard::stop();
