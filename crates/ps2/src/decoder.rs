@@ -45,17 +45,20 @@ use crate::keycode::{SET1, SET1_E0, SET2, SET2_E0, SET3};
 use crate::{KeyCode, KeySet, ScancodeSet};
 
 /// Where the decoder is inside a multi-byte sequence.
+///
+/// The first four states are the common ones, which the fast path's table covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(u8)]
 enum Pending {
     /// Between sequences.
-    Idle,
-    /// Seen `E0`.
-    E0,
+    Idle = 0,
     /// Seen `F0` (sets 2 and 3).
-    F0,
+    F0 = 1,
+    /// Seen `E0`.
+    E0 = 2,
     /// Seen `E0 F0` (set 2).
-    E0F0,
+    E0F0 = 3,
     /// Seen `E1` (sets 1 and 2).
     E1,
     /// Set 1: seen `E1 1D` (Pause make).
@@ -85,6 +88,89 @@ impl Pending {
             Pending::E1F0x14F0 => 4,
         }
     }
+}
+
+/// How many [`Pending`] states the fast path covers.
+const HOT_STATES: usize = 4;
+
+/// What the fast path does with a byte: the common, simple cases of every set, precomputed
+/// from the key tables. Everything else (responses, E1, ambiguous bytes, unknown codes, errors)
+/// is `Slow` and goes through the full decoding functions.
+#[derive(Clone, Copy)]
+enum Step {
+    /// Not a simple case.
+    Slow,
+    /// A make code of this key; the sequence is complete.
+    Make(KeyCode),
+    /// A break code of this key; the sequence is complete.
+    Break(KeyCode),
+    /// A prefix: wait for more.
+    Wait(Pending),
+    /// A fake shift: the sequence is complete and means nothing.
+    Fake,
+}
+
+/// Indexed by set, hot state and byte.
+static FAST: [[[Step; 256]; HOT_STATES]; 3] = build_fast_table();
+
+const fn key_step(key: Option<KeyCode>, release: bool) -> Step {
+    match key {
+        Some(key) if release => Step::Break(key),
+        Some(key) => Step::Make(key),
+        None => Step::Slow,
+    }
+}
+
+const fn build_fast_table() -> [[[Step; 256]; HOT_STATES]; 3] {
+    use crate::keycode::consts::{SET1, SET1_E0, SET2, SET2_E0, SET3};
+    const IDLE: usize = Pending::Idle as usize;
+    const F0: usize = Pending::F0 as usize;
+    const E0: usize = Pending::E0 as usize;
+    const E0F0: usize = Pending::E0F0 as usize;
+    let mut t = [[[Step::Slow; 256]; HOT_STATES]; 3];
+    let mut i = 0;
+    while i < 256 {
+        let byte = i as u8;
+        let code = (byte & 0x7F) as usize;
+        let high = byte >= 0x80;
+        // Set 1. Responses and prefixes (some of which are also breaks) take the slow path.
+        t[0][IDLE][i] = match byte {
+            0xE0 => Step::Wait(Pending::E0),
+            _ if high && is_special(byte) => Step::Slow,
+            _ => key_step(SET1[code], high),
+        };
+        t[0][E0][i] = match code {
+            0x2A => Step::Fake,
+            0x36 => Step::Slow, // fake right shift or BassBoost: depends on Right Shift
+            _ => key_step(SET1_E0[code], high),
+        };
+        // Set 2.
+        t[1][IDLE][i] = match byte {
+            0xF0 => Step::Wait(Pending::F0),
+            0xE0 => Step::Wait(Pending::E0),
+            _ => key_step(SET2[i], false),
+        };
+        t[1][F0][i] = key_step(SET2[i], true);
+        t[1][E0][i] = match byte {
+            0xF0 => Step::Wait(Pending::E0F0),
+            0x12 | 0x59 => Step::Fake,
+            _ if high => Step::Slow,
+            _ => key_step(SET2_E0[i], false),
+        };
+        t[1][E0F0][i] = match byte {
+            0x12 | 0x59 => Step::Fake,
+            _ if high => Step::Slow,
+            _ => key_step(SET2_E0[i], true),
+        };
+        // Set 3 (no prefixes but F0).
+        t[2][IDLE][i] = match byte {
+            0xF0 => Step::Wait(Pending::F0),
+            _ => key_step(SET3[i], false),
+        };
+        t[2][F0][i] = key_step(SET3[i], true);
+        i += 1;
+    }
+    t
 }
 
 /// Bytes that are never a key in sets 2 and 3 (and never continue a set 1 `E0` sequence):
@@ -191,6 +277,31 @@ impl Decoder {
     /// Returns the events it completes (usually none or one; see [`Events`]).
     #[inline]
     pub fn feed(&mut self, byte: u8) -> Events {
+        let pending = self.pending as usize;
+        if pending < HOT_STATES {
+            match FAST[self.set as usize][pending][byte as usize] {
+                Step::Make(key) => {
+                    self.pending = Pending::Idle;
+                    return self.make(key);
+                }
+                Step::Break(key) => {
+                    self.pending = Pending::Idle;
+                    return self.brk(key);
+                }
+                Step::Wait(next) => return self.wait(next),
+                Step::Fake => {
+                    self.pending = Pending::Idle;
+                    return Events::none();
+                }
+                Step::Slow => {}
+            }
+        }
+        self.feed_slow(byte)
+    }
+
+    /// Everything the fast path's table does not cover.
+    #[inline(never)]
+    fn feed_slow(&mut self, byte: u8) -> Events {
         match self.set {
             ScancodeSet::Set1 => self.feed_set1(byte),
             ScancodeSet::Set2 => self.feed_set2(byte),
@@ -217,10 +328,7 @@ impl Decoder {
     }
 
     fn make_only(key: KeyCode) -> Events {
-        Events::two(
-            Event::Key(KeyEvent::press(key)),
-            Event::Key(KeyEvent::release(key)),
-        )
+        Events::press_release(key)
     }
 
     fn unknown(extended: bool, code: u8, release: bool) -> Events {

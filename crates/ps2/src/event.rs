@@ -146,11 +146,15 @@ impl Event {
 /// );
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[must_use = "the events of a byte are lost unless they are read"]
 pub struct Events {
-    buf: [Event; Events::CAPACITY],
-    start: u8,
-    end: u8,
+    // Seven bytes, so the whole value travels in one register on the hot path. Three events
+    // fit because the only three-event case is a resync followed by a key with no break code:
+    // `len == 3` means the third event is the release of `second`'s key.
+    first: Event,
+    second: Event,
+    len: u8,
 }
 
 /// Fills unused slots; never yielded.
@@ -162,62 +166,76 @@ impl Events {
     pub const CAPACITY: usize = 3;
 
     /// No events.
-    pub const fn none() -> Self {
+    pub(crate) const fn none() -> Self {
         Events {
-            buf: [FILLER; Self::CAPACITY],
-            start: 0,
-            end: 0,
+            first: FILLER,
+            second: FILLER,
+            len: 0,
         }
     }
 
     /// One event.
-    pub const fn one(event: Event) -> Self {
+    pub(crate) const fn one(event: Event) -> Self {
         Events {
-            buf: [event, FILLER, FILLER],
-            start: 0,
-            end: 1,
+            first: event,
+            second: FILLER,
+            len: 1,
         }
     }
 
-    /// Two events, in order.
-    pub const fn two(first: Event, second: Event) -> Self {
+    /// A press of a key with no break code and its synthesized release.
+    pub(crate) const fn press_release(key: KeyCode) -> Self {
         Events {
-            buf: [first, second, FILLER],
-            start: 0,
-            end: 2,
+            first: Event::Key(KeyEvent::press(key)),
+            second: Event::Key(KeyEvent::release(key)),
+            len: 2,
         }
     }
 
-    /// These events with `event` in front. Only used on sets of at most two events.
+    /// A resync report followed by what the unexpected byte decoded to.
     pub(crate) const fn after(event: Event, rest: Events) -> Self {
-        let mut buf = [event, FILLER, FILLER];
-        let mut i = rest.start as usize;
-        let mut out = 1;
-        while i < rest.end as usize && out < Self::CAPACITY {
-            buf[out] = rest.buf[i];
-            out += 1;
-            i += 1;
-        }
+        // Two events in `rest` are always a press and its release (`press_release`), which
+        // `len == 3` encodes.
         Events {
-            buf,
-            start: 0,
-            end: out as u8,
+            first: event,
+            second: rest.first,
+            len: rest.len + 1,
         }
     }
 
-    /// The events not yet iterated.
-    pub fn as_slice(&self) -> &[Event] {
-        &self.buf[self.start as usize..self.end as usize]
+    /// The events not yet iterated, in order (unused slots hold `None`).
+    pub const fn to_array(&self) -> [Option<Event>; Self::CAPACITY] {
+        [
+            if self.len > 0 { Some(self.first) } else { None },
+            if self.len > 1 {
+                Some(self.second)
+            } else {
+                None
+            },
+            if self.len > 2 {
+                Some(release_of(self.second))
+            } else {
+                None
+            },
+        ]
     }
 
     /// How many events are left.
     pub const fn len(&self) -> usize {
-        (self.end - self.start) as usize
+        self.len as usize
     }
 
     /// Whether no events are left.
     pub const fn is_empty(&self) -> bool {
-        self.start == self.end
+        self.len == 0
+    }
+}
+
+/// The release of the key of a key event (other events are returned as they are).
+const fn release_of(event: Event) -> Event {
+    match event {
+        Event::Key(key) => Event::Key(KeyEvent::release(key.code)),
+        other => other,
     }
 }
 
@@ -226,13 +244,16 @@ impl Iterator for Events {
 
     #[inline]
     fn next(&mut self) -> Option<Event> {
-        if self.start < self.end {
-            let event = self.buf[self.start as usize];
-            self.start += 1;
-            Some(event)
-        } else {
-            None
+        if self.len == 0 {
+            return None;
         }
+        let event = self.first;
+        self.first = self.second;
+        if self.len == 3 {
+            self.second = release_of(self.second);
+        }
+        self.len -= 1;
+        Some(event)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -249,7 +270,6 @@ mod tests {
     use super::*;
 
     const A: Event = Event::Key(KeyEvent::press(KeyCode::A));
-    const B: Event = Event::Key(KeyEvent::release(KeyCode::B));
     const R: Event = Event::Resync(Resync {
         discarded: 1,
         unexpected: 0x30,
@@ -259,14 +279,24 @@ mod tests {
     fn events_iterate_in_order() {
         assert_eq!(Events::none().count(), 0);
         assert!(Events::one(A).eq([A]));
-        assert!(Events::two(A, B).eq([A, B]));
-        assert!(Events::after(R, Events::two(A, B)).eq([R, A, B]));
+        let hangul = Events::press_release(KeyCode::Hangul);
+        let (p, r) = (
+            Event::Key(KeyEvent::press(KeyCode::Hangul)),
+            Event::Key(KeyEvent::release(KeyCode::Hangul)),
+        );
+        assert!(hangul.eq([p, r]));
+        assert!(Events::after(R, hangul).eq([R, p, r]));
+        assert_eq!(
+            Events::after(R, hangul).to_array(),
+            [Some(R), Some(p), Some(r)]
+        );
         assert!(Events::after(R, Events::none()).eq([R]));
-        let mut events = Events::two(A, B);
+        assert!(Events::after(R, Events::one(A)).eq([R, A]));
+        let mut events = hangul;
         assert_eq!(events.len(), 2);
-        assert_eq!(events.next(), Some(A));
-        assert_eq!(events.as_slice(), &[B]);
-        assert_eq!(events.next(), Some(B));
+        assert_eq!(events.next(), Some(p));
+        assert_eq!(events.to_array(), [Some(r), None, None]);
+        assert_eq!(events.next(), Some(r));
         assert!(events.is_empty());
         assert_eq!(events.next(), None);
     }

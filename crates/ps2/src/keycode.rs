@@ -25,7 +25,17 @@
 mod generated;
 
 pub use generated::KeyCode;
-pub(crate) use generated::{SET1, SET1_E0, SET2, SET2_E0, SET3};
+
+// The decode tables, as statics so every lookup reads one shared copy.
+pub(crate) static SET1: [Option<KeyCode>; 128] = generated::SET1;
+pub(crate) static SET1_E0: [Option<KeyCode>; 128] = generated::SET1_E0;
+pub(crate) static SET2: [Option<KeyCode>; 256] = generated::SET2;
+pub(crate) static SET2_E0: [Option<KeyCode>; 128] = generated::SET2_E0;
+pub(crate) static SET3: [Option<KeyCode>; 256] = generated::SET3;
+/// The same tables as constants, for tables built at compile time from them.
+pub(crate) mod consts {
+    pub(crate) use super::generated::{SET1, SET1_E0, SET2, SET2_E0, SET3};
+}
 
 use core::fmt;
 

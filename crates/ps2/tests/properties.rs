@@ -109,7 +109,7 @@ proptest! {
             let events = decoder.feed(byte);
             prop_assert!(events.len() <= 3);
             prop_assert!(decoder.pending_len() <= 4);
-            if events.len() == 0 && !decoder.is_idle() {
+            if events.is_empty() && !decoder.is_idle() {
                 silent_pending += 1;
                 prop_assert!(silent_pending <= 4, "stuck in a sequence for {} bytes", silent_pending);
             } else {
@@ -144,9 +144,9 @@ proptest! {
         let at = if bytes.is_empty() { 0 } else { cut.index(bytes.len()) };
         let mut decoder = Decoder::new(set);
         let mut got = decode(&mut decoder, &bytes[..at]);
-        let copy = decoder; // the state is Copy: a snapshot carries the pending bytes
-        let mut decoder = copy;
-        got.extend(decode(&mut decoder, &bytes[at..]));
+        // The state is Copy: a snapshot carries the pending bytes and held keys.
+        let mut resumed = decoder;
+        got.extend(decode(&mut resumed, &bytes[at..]));
         prop_assert_eq!(got, expected);
     }
 }

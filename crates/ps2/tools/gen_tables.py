@@ -479,11 +479,11 @@ def generate():
             assert t1e[c] is None
     for c in SET2_E0_FAKE_SHIFTS:
         assert t2e[c] is None
-    emit_table(p, "SET1", "Set 1 make codes (breaks are `code | 0x80`).", t1)
-    emit_table(p, "SET1_E0", "Set 1 make codes after `E0`. `E0 36` (BassBoost) doubles as the fake right shift.", t1e)
-    emit_table(p, "SET2", "Set 2 codes (the break prefix is `F0`).", t2)
-    emit_table(p, "SET2_E0", "Set 2 codes after `E0`.", t2e)
-    emit_table(p, "SET3", "Set 3 codes (the break prefix is `F0`).", t3)
+    emit_table(p, "SET1", "Set 1 make codes (breaks are `code | 0x80`).", t1, kind="const")
+    emit_table(p, "SET1_E0", "Set 1 make codes after `E0`. `E0 36` (BassBoost) doubles as the fake right shift.", t1e, kind="const")
+    emit_table(p, "SET2", "Set 2 codes (the break prefix is `F0`).", t2, kind="const")
+    emit_table(p, "SET2_E0", "Set 2 codes after `E0`.", t2e, kind="const")
+    emit_table(p, "SET3", "Set 3 codes (the break prefix is `F0`).", t3, kind="const")
     return "\n".join(w) + "\n"
 
 

@@ -3632,7 +3632,7 @@ pub(crate) const INDEX: [Option<KeyCode>; 256] = [
 ];
 
 /// Set 1 make codes (breaks are `code | 0x80`).
-pub(crate) static SET1: [Option<KeyCode>; 128] = [
+pub(crate) const SET1: [Option<KeyCode>; 128] = [
     /* 0x00 */ None,
     Some(KeyCode::Escape),
     Some(KeyCode::Digit1),
@@ -3764,7 +3764,7 @@ pub(crate) static SET1: [Option<KeyCode>; 128] = [
 ];
 
 /// Set 1 make codes after `E0`. `E0 36` (BassBoost) doubles as the fake right shift.
-pub(crate) static SET1_E0: [Option<KeyCode>; 128] = [
+pub(crate) const SET1_E0: [Option<KeyCode>; 128] = [
     /* 0x00 */ None,
     Some(KeyCode::Config),
     Some(KeyCode::Www),
@@ -3896,7 +3896,7 @@ pub(crate) static SET1_E0: [Option<KeyCode>; 128] = [
 ];
 
 /// Set 2 codes (the break prefix is `F0`).
-pub(crate) static SET2: [Option<KeyCode>; 256] = [
+pub(crate) const SET2: [Option<KeyCode>; 256] = [
     /* 0x00 */ None,
     Some(KeyCode::F9),
     None,
@@ -4156,7 +4156,7 @@ pub(crate) static SET2: [Option<KeyCode>; 256] = [
 ];
 
 /// Set 2 codes after `E0`.
-pub(crate) static SET2_E0: [Option<KeyCode>; 128] = [
+pub(crate) const SET2_E0: [Option<KeyCode>; 128] = [
     /* 0x00 */ None,
     None,
     None,
@@ -4288,7 +4288,7 @@ pub(crate) static SET2_E0: [Option<KeyCode>; 128] = [
 ];
 
 /// Set 3 codes (the break prefix is `F0`).
-pub(crate) static SET3: [Option<KeyCode>; 256] = [
+pub(crate) const SET3: [Option<KeyCode>; 256] = [
     /* 0x00 */ None,
     None,
     None,
