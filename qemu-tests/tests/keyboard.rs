@@ -221,3 +221,39 @@ fn kbd_commands_answer_through_the_blocking_driver_and_the_engine() {
     // (set 2: 3 bytes per tap).
     assert_eq!((bytes, events, overruns), (13 + 6, 4, 0));
 }
+
+#[test]
+#[ignore = "needs QEMU: run by cargo xtask test"]
+fn kbd_overrun_counts_what_a_full_queue_refuses() {
+    let keys = ["q", "w", "e", "r", "t", "y", "u", "i", "o", "p"];
+    let taps: Vec<&str> = keys.iter().cycle().take(40).copied().collect();
+    let outcome = run_with_keys("kbd_overrun", |running| {
+        for (index, key) in taps.iter().enumerate() {
+            running.send_keys(&[key]).unwrap();
+            let received = format!("received {}", 2 * (index + 1));
+            running
+                .wait_for_line(received.as_str(), KEY_TIMEOUT)
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+    });
+    // The queue kept the first 64 bytes: the first 32 taps, decoded in order.
+    let expected: Vec<String> = taps[..32]
+        .iter()
+        .flat_map(|key| {
+            let name = key.to_uppercase();
+            [format!("KEY press {name}"), format!("KEY release {name}")]
+        })
+        .collect();
+    assert_eq!(decoder_lines(&outcome), expected);
+    let [bytes, events, overruns, _] = keyboard_counters(&outcome);
+    assert_eq!((bytes, events, overruns), (80, 64, 16));
+    let executor = outcome
+        .line(LineMatch::prefix("executor "))
+        .expect("executor counters");
+    // One schedule made the held-back item pending; the other 63 pushes' schedules merged
+    // into it; released, it ran once and drained the queue.
+    assert!(
+        executor.starts_with("executor scheduled=1 coalesced=63 runs=1 skipped=0 timers_fired=0 "),
+        "{executor}"
+    );
+}

@@ -126,6 +126,29 @@ pub fn submit(command: Command) -> Result<CommandId, QueueFull> {
     Ok(id)
 }
 
+/// Holds the bottom half back (`true`) or lets it run again (`false`): a held-back bottom
+/// half stays pending, the top half keeps queueing, and a full queue counts overruns.
+///
+/// # Panics
+///
+/// On unbalanced calls (the work item's typed error names it).
+pub fn hold_bottom_half(hold: bool) {
+    if hold {
+        BOTTOM_HALF
+            .disable()
+            .unwrap_or_else(|error| panic!("{error}"));
+    } else {
+        BOTTOM_HALF
+            .enable()
+            .unwrap_or_else(|error| panic!("{error}"));
+    }
+}
+
+/// Bytes the top half has read so far (callable from anywhere).
+pub fn bytes_read() -> u32 {
+    BYTES.load(Ordering::Relaxed)
+}
+
 /// Whether the engine still has commands queued or in flight.
 pub fn commands_pending() -> usize {
     with_pipeline(|pipeline| pipeline.engine.pending())

@@ -85,6 +85,11 @@ pub const ALL: &[TestCase] = &[
         run: cases::keyboard::kbd_set3,
     },
     TestCase {
+        name: "kbd_overrun",
+        about: "bottom half held back while 40 keys arrive: the 64-byte queue counts 16 overruns",
+        run: cases::keyboard::kbd_overrun,
+    },
+    TestCase {
         name: "kbd_commands",
         about: "LEDs, typematic, identify, get set: blocking driver, then the command engine",
         run: cases::keyboard::kbd_commands,

@@ -78,6 +78,40 @@ fn type_until_escape() {
     assert_eq!(stats.overruns, 0, "the scancode queue overran");
 }
 
+/// Taps the host sends in `kbd_overrun`: more bytes than the queue holds.
+const OVERRUN_TAPS: u32 = 40;
+
+/// `kbd_overrun`: the bottom half is held back while the host taps 40 keys (80 bytes). The
+/// top half keeps queueing; the 64-byte queue fills and counts the 16 bytes it refuses. Once
+/// released, the bottom half decodes the 64 queued bytes (the first 32 taps).
+pub fn kbd_overrun() {
+    let report = init_i8042(&mut controller(), InitOptions::translated());
+    keyboard::start(report.host_set, PRINT_EVERYTHING);
+    keyboard::hold_bottom_half(true);
+    println!("READY");
+    let total = 2 * OVERRUN_TAPS;
+    let mut reported = 0;
+    // Reports every byte so the host sends the next tap only when the last one arrived.
+    deferred::run_until(|| {
+        let bytes = keyboard::bytes_read();
+        if bytes != reported {
+            println!("received {bytes}");
+            reported = bytes;
+        }
+        bytes >= total
+    });
+    println!("releasing the bottom half");
+    keyboard::hold_bottom_half(false);
+    let queued = keyboard::QUEUE_LEN as u32;
+    deferred::run_until(|| keyboard::stats().events >= queued);
+    keyboard::stop();
+    let stats = keyboard::stats();
+    println!("keyboard {stats}");
+    deferred::print_stats();
+    assert_eq!(stats.overruns, (total - queued) as usize);
+    assert_eq!(stats.events, queued);
+}
+
 /// LEDs and typematic rate for the blocking commands.
 const BLOCKING_LEDS: LedState = LedState::CAPS_LOCK.union(LedState::NUM_LOCK);
 const BLOCKING_TYPEMATIC: Typematic = Typematic {
