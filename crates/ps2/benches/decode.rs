@@ -12,6 +12,8 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use irqkit_ps2::encoder::encode;
+use irqkit_ps2::keyboard::{DecodedKey as OurKey, Keyboard};
+use irqkit_ps2::layout::Us;
 use irqkit_ps2::{Decoder, Event, KeyCode, KeyEvent, ScancodeSet};
 use pc_keyboard::layouts::Us104Key;
 use pc_keyboard::{DecodedKey, HandleControl, PS2Keyboard, ScancodeSet as _};
@@ -124,6 +126,26 @@ fn irqkit_decode(set: ScancodeSet, bytes: &[u8]) -> u32 {
     sum
 }
 
+fn irqkit_decode_us(set: ScancodeSet, bytes: &[u8]) -> u32 {
+    let mut decoder = Decoder::new(set);
+    let mut keyboard = Keyboard::new(Us);
+    let mut sum = 0u32;
+    for &byte in bytes {
+        for event in decoder.feed(byte) {
+            if let Event::Key(key) = event {
+                for decoded in keyboard.process(key) {
+                    sum = sum.wrapping_add(match decoded {
+                        OurKey::Char(c) => c as u32,
+                        OurKey::Key(code) => code as u32,
+                        OurKey::LocksChanged(locks) => u32::from(locks.bits()),
+                    });
+                }
+            }
+        }
+    }
+    sum
+}
+
 fn pc_keyboard_decode<S: pc_keyboard::ScancodeSet>(mut set: S, bytes: &[u8]) -> u32 {
     let mut sum = 0u32;
     for &byte in bytes {
@@ -186,9 +208,10 @@ fn check_same_keys(set: ScancodeSet, bytes: &[u8]) {
 fn bench(c: &mut Criterion) {
     let events = key_events();
     println!(
-        "state size: irqkit Decoder {} bytes; pc-keyboard ScancodeSet1 {} / ScancodeSet2 {} bytes, \
+        "state size: irqkit Decoder {} bytes, Keyboard<Us> {} bytes; pc-keyboard ScancodeSet1 {} / ScancodeSet2 {} bytes, \
          PS2Keyboard<Us104Key, ScancodeSet2> {} bytes",
         std::mem::size_of::<Decoder>(),
+        std::mem::size_of::<Keyboard<Us>>(),
         std::mem::size_of::<pc_keyboard::ScancodeSet1>(),
         std::mem::size_of::<pc_keyboard::ScancodeSet2>(),
         std::mem::size_of::<PS2Keyboard<Us104Key, pc_keyboard::ScancodeSet2>>(),
@@ -200,6 +223,9 @@ fn bench(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(bytes.len() as u64));
         group.bench_function("irqkit/decode", |b| {
             b.iter(|| irqkit_decode(set, black_box(&bytes)))
+        });
+        group.bench_function("irqkit/decode+us", |b| {
+            b.iter(|| irqkit_decode_us(set, black_box(&bytes)))
         });
         match set {
             ScancodeSet::Set1 => {
