@@ -149,7 +149,7 @@ pub fn bytes_read() -> u32 {
     BYTES.load(Ordering::Relaxed)
 }
 
-/// Whether the engine still has commands queued or in flight.
+/// How many keyboard commands the engine still has queued or in flight.
 pub fn commands_pending() -> usize {
     with_pipeline(|pipeline| pipeline.engine.pending())
 }

@@ -1,10 +1,11 @@
 //! Keyboard cases: the IRQ 1 pipeline (`crate::keyboard`) decoding keys the host injects over
-//! QMP, in translated set 1 and raw set 2, and keyboard commands through the blocking driver
-//! and the bottom half's command engine.
+//! QMP, in translated set 1 and raw sets 2 and 3; a held-back bottom half and a full queue;
+//! keyboard commands through the blocking driver and the bottom half's command engine.
 //!
 //! Serial lines the host checks: `i8042 ...` (what init found), `KEY press A` /
-//! `KEY release A` per key event, `blocking ...` / `engine XX -> ...` per command, and
-//! `keyboard bytes=.. events=.. overruns=0 bottom_half_runs=..` at the end.
+//! `KEY release A` per key event, `blocking ...` / `engine XX -> ...` per command,
+//! `received N` (kbd_overrun), and `keyboard bytes=.. events=.. overruns=.. bottom_half_runs=..`
+//! at the end.
 
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
@@ -30,11 +31,13 @@ fn print_event(event: Event, _engine: &mut Engine) {
     }
 }
 
+/// Prints each completed engine command and counts it.
 fn count_completion(done: &Completion) {
     keyboard::print_completion(done);
     COMPLETIONS.fetch_add(1, Ordering::Relaxed);
 }
 
+/// The sink of the keyboard cases: every event and completion on its own line.
 const PRINT_EVERYTHING: Sink = Sink {
     on_event: print_event,
     on_completion: count_completion,
