@@ -117,3 +117,19 @@ fn defer_irq14_reads_identify_data_in_the_bottom_half() {
     let executor = executor_line(&outcome);
     assert!(field(executor, "runs") >= 1, "{executor}");
 }
+
+#[test]
+#[ignore = "needs QEMU: run by cargo xtask test"]
+fn defer_irq14_without_a_disk_fails_with_a_clear_message() {
+    let outcome = Qemu::new("defer_irq14")
+        .timeout(secs(60))
+        .spawn()
+        .and_then(|running| running.wait())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!outcome.is_success());
+    let panic = outcome.panic.as_deref().expect("a PANIC line");
+    assert!(
+        panic.starts_with("no drive on the primary channel (attach a disk)"),
+        "{panic}"
+    );
+}

@@ -13,7 +13,7 @@ use irqkit_hal::{poll_until, PortIo};
 use crate::deferred::{self, EXECUTOR};
 use crate::delay::PitDelay;
 use crate::port::ports;
-use crate::{irq, println};
+use crate::{irq, println, timer};
 
 const DATA: u16 = 0x1F0;
 const DRIVE_HEAD: u16 = 0x1F6;
@@ -33,6 +33,8 @@ const MODEL_FIRST_WORD: usize = 27;
 const MODEL_WORDS: usize = 20;
 /// How long the drive may stay busy before the command is sent, in microseconds.
 const BUSY_TIMEOUT_US: u32 = 1_000_000;
+/// How long the drive may take to answer IDENTIFY DEVICE, in ticks (2 s).
+const ANSWER_TIMEOUT_TICKS: u64 = 2 * timer::TICK_HZ as u64;
 
 /// The status the top half read (which acknowledged the drive's interrupt).
 static STATUS_AT_IRQ: AtomicU8 = AtomicU8::new(0);
@@ -79,14 +81,27 @@ pub fn defer_irq14() {
     // Clear nIEN: the drive raises INTRQ (IRQ 14) when its data is ready.
     io.write8(CONTROL, 0);
     let ready = poll_until(&mut PitDelay, BUSY_TIMEOUT_US, 100, || {
-        (io.read8(CONTROL) & BUSY == 0).then_some(())
+        let status = io.read8(CONTROL);
+        (status & BUSY == 0).then_some(status)
     });
-    assert!(ready.is_ok(), "the primary master stays busy");
+    match ready {
+        Ok(0x00 | 0x7F) => panic!("no drive on the primary channel (attach a disk)"),
+        Ok(_) => {}
+        Err(_) => panic!("the primary master stays busy"),
+    }
     // Acknowledge whatever the firmware left pending before the handler goes in.
     io.read8(STATUS_COMMAND);
     irq::register(irq::PRIMARY_ATA, top_half);
     io.write8(STATUS_COMMAND, IDENTIFY_DEVICE);
-    deferred::run_until(|| DONE.load(Ordering::Relaxed));
+    let sent_at = timer::ticks();
+    deferred::run_until(|| {
+        DONE.load(Ordering::Relaxed) || timer::ticks() >= sent_at + ANSWER_TIMEOUT_TICKS
+    });
+    assert!(
+        DONE.load(Ordering::Relaxed),
+        "no IDENTIFY data within {ANSWER_TIMEOUT_TICKS} ms ({} IRQ 14s)",
+        IRQS.load(Ordering::Relaxed)
+    );
     irq::unregister(irq::PRIMARY_ATA);
     println!("ata irqs={}", IRQS.load(Ordering::Relaxed));
     deferred::print_stats();
