@@ -1,1 +1,354 @@
-fn main() {}
+//! irqkit-intq against heapless 0.9 spsc, rtrb 0.4 and crossbeam's `ArrayQueue` (MPMC, for
+//! reference), side by side in one run:
+//!
+//! - `latency/*`: one push + one pop on one thread (the cost an interrupt handler and its
+//!   consumer pay on one core);
+//! - `throughput_u8/*`, `throughput_u64/*`: two threads, one item at a time;
+//! - `batch_u8/*`: two threads, 256-item slices (queues with a slice API only).
+//!
+//! `cargo bench -p irqkit-intq --bench intq` (or `cargo xtask bench`). Threads are not pinned.
+//! Full and empty queues are waited on with the same spin-then-yield back-off for every queue,
+//! so that an oversubscribed machine does not turn the benchmark into a scheduler test.
+
+use std::hint::black_box;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use irqkit_intq::WakeMode;
+
+const CAPACITY: usize = 1024;
+const BATCH_CAPACITY: usize = 4096;
+const BATCH: usize = 256;
+/// Items moved per criterion iteration in the two-thread benchmarks.
+const ITEMS_PER_ITER: u64 = 100_000;
+const BATCH_ITEMS_PER_ITER: u64 = 1_000_000;
+
+/// An item type for the generic benchmarks.
+trait Item: Copy + Send + 'static {
+    fn from_seq(seq: u64) -> Self;
+    fn to_u64(self) -> u64;
+}
+
+impl Item for u8 {
+    fn from_seq(seq: u64) -> Self {
+        seq as u8
+    }
+    fn to_u64(self) -> u64 {
+        u64::from(self)
+    }
+}
+
+impl Item for u64 {
+    fn from_seq(seq: u64) -> Self {
+        seq
+    }
+    fn to_u64(self) -> u64 {
+        self
+    }
+}
+
+/// A producer end: `push` returns `false` if the queue is full.
+trait Tx<T>: Send {
+    fn push(&mut self, value: T) -> bool;
+}
+
+/// A consumer end.
+trait Rx<T>: Send {
+    fn pop(&mut self) -> Option<T>;
+}
+
+impl<T: Send, const N: usize> Tx<T> for irqkit_intq::Producer<'_, T, N> {
+    #[inline]
+    fn push(&mut self, value: T) -> bool {
+        self.try_push(value).is_ok()
+    }
+}
+
+impl<T: Send, const N: usize> Rx<T> for irqkit_intq::Consumer<'_, T, N> {
+    #[inline]
+    fn pop(&mut self) -> Option<T> {
+        self.try_pop().ok()
+    }
+}
+
+impl<T: Send> Tx<T> for heapless::spsc::Producer<'_, T> {
+    #[inline]
+    fn push(&mut self, value: T) -> bool {
+        self.enqueue(value).is_ok()
+    }
+}
+
+impl<T: Send> Rx<T> for heapless::spsc::Consumer<'_, T> {
+    #[inline]
+    fn pop(&mut self) -> Option<T> {
+        self.dequeue()
+    }
+}
+
+impl<T: Send> Tx<T> for rtrb::Producer<T> {
+    #[inline]
+    fn push(&mut self, value: T) -> bool {
+        rtrb::Producer::push(self, value).is_ok()
+    }
+}
+
+impl<T: Send> Rx<T> for rtrb::Consumer<T> {
+    #[inline]
+    fn pop(&mut self) -> Option<T> {
+        rtrb::Consumer::pop(self).ok()
+    }
+}
+
+/// Either end of a crossbeam `ArrayQueue`.
+struct Crossbeam<'q, T>(&'q crossbeam_queue::ArrayQueue<T>);
+
+impl<T: Send> Tx<T> for Crossbeam<'_, T> {
+    #[inline]
+    fn push(&mut self, value: T) -> bool {
+        self.0.push(value).is_ok()
+    }
+}
+
+impl<T: Send> Rx<T> for Crossbeam<'_, T> {
+    #[inline]
+    fn pop(&mut self) -> Option<T> {
+        self.0.pop()
+    }
+}
+
+/// Spin a little, then yield the core (the other side may need it).
+struct Backoff(u32);
+
+impl Backoff {
+    #[inline]
+    fn snooze(&mut self) {
+        self.0 += 1;
+        if self.0 < 64 {
+            std::hint::spin_loop();
+        } else {
+            self.0 = 0;
+            thread::yield_now();
+        }
+    }
+}
+
+/// Moves `items` sequence numbers from a producer thread to this thread; returns the time.
+fn transfer<T: Item>(tx: &mut impl Tx<T>, rx: &mut impl Rx<T>, items: u64) -> Duration {
+    let start = Instant::now();
+    thread::scope(|s| {
+        s.spawn(move || {
+            let mut backoff = Backoff(0);
+            for seq in 0..items {
+                let value = T::from_seq(seq);
+                while !tx.push(value) {
+                    backoff.snooze();
+                }
+            }
+        });
+        let mut backoff = Backoff(0);
+        let mut sum = 0u64;
+        for _ in 0..items {
+            loop {
+                if let Some(value) = rx.pop() {
+                    sum = sum.wrapping_add(value.to_u64());
+                    break;
+                }
+                backoff.snooze();
+            }
+        }
+        black_box(sum);
+    });
+    start.elapsed()
+}
+
+fn latency(c: &mut Criterion) {
+    let mut group = c.benchmark_group("latency");
+    group.throughput(Throughput::Elements(1));
+
+    fn push_pop(tx: &mut impl Tx<u64>, rx: &mut impl Rx<u64>) -> Option<u64> {
+        let pushed = tx.push(black_box(42));
+        debug_assert!(pushed);
+        rx.pop()
+    }
+
+    group.bench_function("intq_level", |b| {
+        let mut queue: irqkit_intq::Queue<u64, CAPACITY> = irqkit_intq::Queue::new();
+        let (mut tx, mut rx) = queue.split();
+        b.iter(|| black_box(push_pop(&mut tx, &mut rx)));
+    });
+    group.bench_function("intq_off", |b| {
+        let mut queue: irqkit_intq::Queue<u64, CAPACITY> =
+            irqkit_intq::Queue::new().with_wake_mode(WakeMode::Off);
+        let (mut tx, mut rx) = queue.split();
+        b.iter(|| black_box(push_pop(&mut tx, &mut rx)));
+    });
+    group.bench_function("heapless", |b| {
+        let mut queue: heapless::spsc::Queue<u64, CAPACITY> = heapless::spsc::Queue::new();
+        let (mut tx, mut rx) = queue.split();
+        b.iter(|| black_box(push_pop(&mut tx, &mut rx)));
+    });
+    group.bench_function("rtrb", |b| {
+        let (mut tx, mut rx) = rtrb::RingBuffer::new(CAPACITY);
+        b.iter(|| black_box(push_pop(&mut tx, &mut rx)));
+    });
+    group.bench_function("crossbeam_array_queue", |b| {
+        let queue = crossbeam_queue::ArrayQueue::new(CAPACITY);
+        let (mut tx, mut rx) = (Crossbeam(&queue), Crossbeam(&queue));
+        b.iter(|| black_box(push_pop(&mut tx, &mut rx)));
+    });
+    group.finish();
+}
+
+fn throughput<T: Item>(c: &mut Criterion, name: &str) {
+    let mut group = c.benchmark_group(name);
+    group.throughput(Throughput::Elements(ITEMS_PER_ITER));
+    group.sample_size(10);
+
+    group.bench_function("intq_level", |b| {
+        b.iter_custom(|iters| {
+            let mut queue: irqkit_intq::Queue<T, CAPACITY> = irqkit_intq::Queue::new();
+            let (mut tx, mut rx) = queue.split();
+            transfer(&mut tx, &mut rx, iters * ITEMS_PER_ITER)
+        });
+    });
+    group.bench_function("intq_off", |b| {
+        b.iter_custom(|iters| {
+            let mut queue: irqkit_intq::Queue<T, CAPACITY> =
+                irqkit_intq::Queue::new().with_wake_mode(WakeMode::Off);
+            let (mut tx, mut rx) = queue.split();
+            transfer(&mut tx, &mut rx, iters * ITEMS_PER_ITER)
+        });
+    });
+    group.bench_function("heapless", |b| {
+        b.iter_custom(|iters| {
+            let mut queue: heapless::spsc::Queue<T, CAPACITY> = heapless::spsc::Queue::new();
+            let (mut tx, mut rx) = queue.split();
+            transfer(&mut tx, &mut rx, iters * ITEMS_PER_ITER)
+        });
+    });
+    group.bench_function("rtrb", |b| {
+        b.iter_custom(|iters| {
+            let (mut tx, mut rx) = rtrb::RingBuffer::<T>::new(CAPACITY);
+            transfer(&mut tx, &mut rx, iters * ITEMS_PER_ITER)
+        });
+    });
+    group.bench_function("crossbeam_array_queue", |b| {
+        b.iter_custom(|iters| {
+            let queue = crossbeam_queue::ArrayQueue::<T>::new(CAPACITY);
+            let (mut tx, mut rx) = (Crossbeam(&queue), Crossbeam(&queue));
+            transfer(&mut tx, &mut rx, iters * ITEMS_PER_ITER)
+        });
+    });
+    group.finish();
+}
+
+fn throughput_u8(c: &mut Criterion) {
+    throughput::<u8>(c, "throughput_u8");
+}
+
+fn throughput_u64(c: &mut Criterion) {
+    throughput::<u64>(c, "throughput_u64");
+}
+
+/// Moves `items` bytes in `BATCH`-sized slices from a producer thread to this thread.
+fn transfer_batches(
+    mut push: impl FnMut(&[u8]) -> usize + Send,
+    mut pop: impl FnMut(&mut [u8]) -> usize,
+    items: u64,
+) -> Duration {
+    let start = Instant::now();
+    thread::scope(|s| {
+        s.spawn(move || {
+            let mut batch = [0u8; BATCH];
+            let mut backoff = Backoff(0);
+            let mut sent = 0u64;
+            while sent < items {
+                let len = ((items - sent) as usize).min(BATCH);
+                for (i, byte) in batch[..len].iter_mut().enumerate() {
+                    *byte = (sent as usize + i) as u8;
+                }
+                let mut done = 0;
+                while done < len {
+                    match push(&batch[done..len]) {
+                        0 => backoff.snooze(),
+                        pushed => done += pushed,
+                    }
+                }
+                sent += len as u64;
+            }
+        });
+        let mut buffer = [0u8; BATCH];
+        let mut backoff = Backoff(0);
+        let mut received = 0u64;
+        let mut sum = 0u64;
+        while received < items {
+            match pop(&mut buffer) {
+                0 => backoff.snooze(),
+                count => {
+                    sum = sum.wrapping_add(u64::from(buffer[count - 1]));
+                    received += count as u64;
+                }
+            }
+        }
+        black_box(sum);
+    });
+    start.elapsed()
+}
+
+fn batch_u8(c: &mut Criterion) {
+    let mut group = c.benchmark_group("batch_u8");
+    group.throughput(Throughput::Elements(BATCH_ITEMS_PER_ITER));
+    group.sample_size(10);
+
+    for mode in [WakeMode::Level, WakeMode::Off] {
+        let id = BenchmarkId::new("intq", format!("{mode:?}").to_lowercase());
+        group.bench_function(id, |b| {
+            b.iter_custom(|iters| {
+                let mut queue: irqkit_intq::Queue<u8, BATCH_CAPACITY> =
+                    irqkit_intq::Queue::new().with_wake_mode(mode);
+                let (mut tx, mut rx) = queue.split();
+                transfer_batches(
+                    |items| tx.push_slice(items),
+                    |out| rx.pop_slice(out),
+                    iters * BATCH_ITEMS_PER_ITER,
+                )
+            });
+        });
+    }
+    group.bench_function("intq/chunk", |b| {
+        b.iter_custom(|iters| {
+            let mut queue: irqkit_intq::Queue<u8, BATCH_CAPACITY> = irqkit_intq::Queue::new();
+            let (mut tx, mut rx) = queue.split();
+            transfer_batches(
+                |items| tx.write_chunk_uninit(items.len()).fill_from_slice(items),
+                |out| {
+                    // Zero-copy read: consume in place (here: fold), then commit.
+                    let chunk = rx.read_chunk(out.len());
+                    let (first, second) = chunk.as_slices();
+                    let count = first.len() + second.len();
+                    if count > 0 {
+                        out[count - 1] = *second.last().or(first.last()).unwrap_or(&0);
+                    }
+                    chunk.commit_all();
+                    count
+                },
+                iters * BATCH_ITEMS_PER_ITER,
+            )
+        });
+    });
+    group.bench_function("rtrb", |b| {
+        b.iter_custom(|iters| {
+            let (mut tx, mut rx) = rtrb::RingBuffer::new(BATCH_CAPACITY);
+            transfer_batches(
+                |items| tx.push_partial_slice(items).0.len(),
+                |out| rx.pop_partial_slice(out).0.len(),
+                iters * BATCH_ITEMS_PER_ITER,
+            )
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, latency, throughput_u8, throughput_u64, batch_u8);
+criterion_main!(benches);

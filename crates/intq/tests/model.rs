@@ -146,29 +146,25 @@ fn check<const N: usize>(ops: &[Op]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn cases() -> u32 {
-    if cfg!(miri) {
-        8
-    } else {
-        256
-    }
-}
+/// Miri interprets every step of proptest's machinery too: keep its runs small.
+const CASES: u32 = if cfg!(miri) { 2 } else { 256 };
+const MAX_OPS: usize = if cfg!(miri) { 40 } else { 200 };
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: CASES, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
-    fn matches_vecdeque_power_of_two(ops in prop::collection::vec(op(), 0..200)) {
+    fn matches_vecdeque_power_of_two(ops in prop::collection::vec(op(), 0..MAX_OPS)) {
         check::<8>(&ops)?;
     }
 
     #[test]
-    fn matches_vecdeque_odd_capacity(ops in prop::collection::vec(op(), 0..200)) {
+    fn matches_vecdeque_odd_capacity(ops in prop::collection::vec(op(), 0..MAX_OPS)) {
         check::<5>(&ops)?;
     }
 
     #[test]
-    fn matches_vecdeque_capacity_one(ops in prop::collection::vec(op(), 0..100)) {
+    fn matches_vecdeque_capacity_one(ops in prop::collection::vec(op(), 0..MAX_OPS / 2)) {
         check::<1>(&ops)?;
     }
 }
@@ -192,4 +188,46 @@ fn owned_items_are_dropped_exactly_once() {
         assert_eq!(Rc::strong_count(&token), 5);
     }
     assert_eq!(Rc::strong_count(&token), 1);
+}
+
+/// The same model check over fixed pseudo-random sequences: cheap enough for Miri to run many
+/// operations (proptest's own machinery is slow under the interpreter).
+#[test]
+fn matches_vecdeque_on_fixed_sequences() {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move |bound: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % bound as u64) as usize
+    };
+    let length = if cfg!(miri) { 300 } else { 5_000 };
+    let ops: Vec<Op> = (0..length)
+        .map(|_| match next(10) {
+            0 | 1 => Op::TryPush,
+            2 => Op::PushOrCount,
+            3 | 4 => Op::TryPop,
+            5 => Op::Peek,
+            6 => Op::PushSlice(next(12)),
+            7 => Op::PopSlice(next(12)),
+            8 => Op::WriteChunk {
+                reserve: next(12),
+                fill: next(12),
+            },
+            _ => match next(3) {
+                0 => Op::ReadChunk {
+                    max: next(12),
+                    consume: next(12),
+                },
+                1 => Op::ReadChunkIter {
+                    max: next(12),
+                    take: next(12),
+                },
+                _ => Op::TakeOverruns,
+            },
+        })
+        .collect();
+    check::<8>(&ops).unwrap();
+    check::<5>(&ops).unwrap();
+    check::<1>(&ops).unwrap();
 }
