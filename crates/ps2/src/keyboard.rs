@@ -82,7 +82,10 @@
 //! No input is lost: whenever a pending dead key or Compose character cannot combine, it is
 //! typed before what interrupted it, so one event yields at most two [`DecodedKey`]s.
 
-use crate::layout::{compose_pair, Action, Layout, Level};
+use crate::layout::{
+    compose_pair, shared_key, unpack, Action, KeyDef, Layout, Level, CAPS_ALTGR, CAPS_BASE, KEYPAD,
+    NONE_BITS, TAGS,
+};
 use crate::{Event, KeyCode, KeyEvent, KeyKind, Response};
 use bitflags::bitflags;
 
@@ -201,6 +204,24 @@ impl Locks {
     }
 }
 
+/// Per key discriminant: the modifier bit it drives (low byte) or the lock it toggles (high
+/// byte); 0 for every other key. One load tells the hot path a key is ordinary.
+static ROLES: [u16; 256] = {
+    let mut roles = [0u16; 256];
+    let mut index = 0;
+    while index < 256 {
+        if let Some(key) = KeyCode::from_index(index as u8) {
+            if let Some(modifier) = Modifiers::of(key) {
+                roles[index] = modifier.bits() as u16;
+            } else if let Some(lock) = Locks::of(key) {
+                roles[index] = (lock.bits() as u16) << 8;
+            }
+        }
+        index += 1;
+    }
+    roles
+};
+
 /// defmt has no bitflags support: print the raw byte.
 macro_rules! defmt_bits {
     ($($ty:ty),*) => {$(
@@ -245,9 +266,11 @@ impl DecodedKey {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[must_use = "the decoded keys of an event are lost unless they are read"]
 pub struct DecodedKeys {
-    keys: [DecodedKey; DecodedKeys::CAPACITY],
-    start: u8,
-    end: u8,
+    // The next key, the one after it, and how many are left: iterating shifts `second` into
+    // `first`, so there is no index to bounds-check and, inlined, it all stays in registers.
+    first: DecodedKey,
+    second: DecodedKey,
+    len: u8,
 }
 
 /// Fills unused slots; never yielded.
@@ -258,45 +281,52 @@ impl DecodedKeys {
     pub const CAPACITY: usize = 2;
 
     /// No keys.
+    #[inline]
     pub const fn none() -> Self {
         DecodedKeys {
-            keys: [FILLER; 2],
-            start: 0,
-            end: 0,
+            first: FILLER,
+            second: FILLER,
+            len: 0,
         }
     }
 
     /// One key.
+    #[inline]
     pub const fn one(key: DecodedKey) -> Self {
         DecodedKeys {
-            keys: [key, FILLER],
-            start: 0,
-            end: 1,
+            first: key,
+            second: FILLER,
+            len: 1,
         }
     }
 
     /// Two keys, in order.
+    #[inline]
     pub const fn two(first: DecodedKey, second: DecodedKey) -> Self {
         DecodedKeys {
-            keys: [first, second],
-            start: 0,
-            end: 2,
+            first,
+            second,
+            len: 2,
         }
-    }
-
-    /// The keys not yet iterated.
-    pub fn as_slice(&self) -> &[DecodedKey] {
-        &self.keys[self.start as usize..self.end as usize]
     }
 
     /// How many keys are left.
     pub const fn len(&self) -> usize {
-        (self.end - self.start) as usize
+        self.len as usize
     }
 
     /// Whether no keys are left.
     pub const fn is_empty(&self) -> bool {
-        self.start == self.end
+        self.len == 0
+    }
+
+    /// The next key, without taking it.
+    pub const fn peek(&self) -> Option<DecodedKey> {
+        if self.len == 0 {
+            None
+        } else {
+            Some(self.first)
+        }
     }
 }
 
@@ -305,13 +335,13 @@ impl Iterator for DecodedKeys {
 
     #[inline]
     fn next(&mut self) -> Option<DecodedKey> {
-        if self.start < self.end {
-            let key = self.keys[self.start as usize];
-            self.start += 1;
-            Some(key)
-        } else {
-            None
+        if self.len == 0 {
+            return None;
         }
+        let key = self.first;
+        self.first = self.second;
+        self.len -= 1;
+        Some(key)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -374,6 +404,16 @@ pub struct Keyboard<L> {
     pending: Pending,
     ctrl_alt_is_altgr: bool,
     compose_key: Option<KeyCode>,
+    // Derived from the fields above by `refresh` whenever they change, so that the hot path
+    // reads one byte instead of re-deriving them for every key.
+    /// The level (as `Level as u8`) Shift and AltGr select.
+    level: u8,
+    /// The level of keypad keys: 0 when Num Lock (inverted by Shift) is on, 1 otherwise.
+    keypad_level: u8,
+    /// The `KeyDef` flag Caps Lock acts on at `level` (0 when Caps Lock is off).
+    caps_mask: u8,
+    /// Ctrl is held and not part of AltGr: characters become control characters.
+    ctrl: bool,
 }
 
 impl<L: Layout> Keyboard<L> {
@@ -392,13 +432,36 @@ impl<L: Layout> Keyboard<L> {
             pending: Pending::None,
             ctrl_alt_is_altgr: false,
             compose_key: None,
+            level: Level::Base as u8,
+            keypad_level: if locks.contains(Locks::NUM) { 0 } else { 1 },
+            caps_mask: if locks.contains(Locks::CAPS) {
+                CAPS_BASE
+            } else {
+                0
+            },
+            ctrl: false,
         }
+    }
+
+    /// Recomputes the derived fields after the modifiers, locks, layout or options changed.
+    fn refresh(&mut self) {
+        let altgr = self.altgr();
+        let shift = self.modifiers.shift();
+        self.level = Level::new(shift, altgr) as u8;
+        self.keypad_level = (self.locks.contains(Locks::NUM) == shift) as u8;
+        self.caps_mask = match (self.locks.contains(Locks::CAPS), altgr) {
+            (false, _) => 0,
+            (true, false) => CAPS_BASE,
+            (true, true) => CAPS_ALTGR,
+        };
+        self.ctrl = self.modifiers.ctrl() && !altgr;
     }
 
     /// This keyboard with Ctrl+Left Alt acting as AltGr (on layouts with AltGr), the Windows
     /// convention for keyboards without a Right Alt. Off by default.
-    pub const fn ctrl_alt_is_altgr(mut self, on: bool) -> Self {
+    pub fn ctrl_alt_is_altgr(mut self, on: bool) -> Self {
         self.ctrl_alt_is_altgr = on;
+        self.refresh();
         self
     }
 
@@ -421,6 +484,7 @@ impl<L: Layout> Keyboard<L> {
     pub fn set_layout(&mut self, layout: L) {
         self.layout = layout;
         self.pending = Pending::None;
+        self.refresh();
     }
 
     /// The modifiers held down.
@@ -436,6 +500,7 @@ impl<L: Layout> Keyboard<L> {
     /// Sets the lock states (no [`DecodedKey::LocksChanged`] is produced: the caller knows).
     pub fn set_locks(&mut self, locks: Locks) {
         self.locks = locks;
+        self.refresh();
     }
 
     /// The dead key or Compose sequence in progress.
@@ -459,6 +524,7 @@ impl<L: Layout> Keyboard<L> {
     pub fn release_all(&mut self) {
         self.modifiers = Modifiers::empty();
         self.pending = Pending::None;
+        self.refresh();
     }
 
     /// Processes anything the decoder produced: key events through [`Keyboard::process`];
@@ -487,27 +553,28 @@ impl<L: Layout> Keyboard<L> {
             }
             return DecodedKeys::none();
         }
-        if let Some(modifier) = Modifiers::of(code) {
-            match event.kind {
-                KeyKind::Release => self.modifiers.remove(modifier),
-                KeyKind::Press | KeyKind::Repeat => self.modifiers.insert(modifier),
-            }
-            return DecodedKeys::none();
+        let role = ROLES[code as usize];
+        if role != 0 {
+            return self.state_key(role, event.kind);
         }
         if event.kind == KeyKind::Release {
             return DecodedKeys::none();
         }
-        if let Some(lock) = Locks::of(code) {
-            if event.kind == KeyKind::Press {
-                self.locks.toggle(lock);
-                return DecodedKeys::one(DecodedKey::LocksChanged(self.locks));
-            }
-            return DecodedKeys::none();
+        let def = self.layout.key(code);
+        let mut bits = def.bits(self.level_of(&def));
+        if bits == NONE_BITS {
+            // A hand-written layout may leave the shared keys out.
+            let shared = shared_key(code);
+            bits = shared.bits(self.level_of(&shared));
         }
-        let altgr = self.altgr();
-        let action = self.action(code, altgr);
-        let ctrl = self.modifiers.ctrl() && !altgr;
-        match action {
+        let ctrl = self.ctrl;
+        // The common case: a plain character, no Ctrl, nothing pending.
+        if bits & TAGS == 0 && !ctrl && matches!(self.pending, Pending::None) {
+            if let Some(c) = char::from_u32(bits).filter(|_| bits != NONE_BITS) {
+                return DecodedKeys::one(DecodedKey::Char(c));
+            }
+        }
+        match unpack(bits) {
             Action::Char(c) => self.typed(if ctrl { control_char(c) } else { c }),
             Action::Dead { spacing, .. } if ctrl => self.typed(control_char(spacing)),
             Action::Dead { .. } if event.kind == KeyKind::Repeat => DecodedKeys::none(),
@@ -517,74 +584,37 @@ impl<L: Layout> Keyboard<L> {
         }
     }
 
-    /// What `code` does now: the shared keys, the keypad, or the layout at the current level.
-    #[inline]
-    fn action(&self, code: KeyCode, altgr: bool) -> Action {
-        use KeyCode::*;
-        let c = match code {
-            Space => ' ',
-            Enter | NumpadEnter => '\n',
-            Tab => '\t',
-            Backspace => '\u{8}',
-            Escape => '\u{1b}',
-            NumpadSlash => '/',
-            NumpadStar => '*',
-            NumpadMinus => '-',
-            NumpadPlus => '+',
-            NumpadEquals => '=',
-            NumpadComma | NumpadJpComma => ',',
-            NumpadLeftParen => '(',
-            NumpadRightParen => ')',
-            NumpadPlusMinus => '±',
-            Numpad0 | Numpad1 | Numpad2 | Numpad3 | Numpad4 | Numpad5 | Numpad6 | Numpad7
-            | Numpad8 | Numpad9 | NumpadPeriod => return self.keypad(code),
-            _ => {
-                let def = self.layout.key(code);
-                let shift = self.modifiers.shift();
-                let mut level = Level::new(shift, altgr);
-                if self.locks.contains(Locks::CAPS) && def.caps_lock_applies(level) {
-                    level = Level::new(!shift, altgr);
+    /// A modifier or lock key event (`role` from [`ROLES`]).
+    fn state_key(&mut self, role: u16, kind: KeyKind) -> DecodedKeys {
+        let modifier = Modifiers::from_bits_truncate(role as u8);
+        let lock = Locks::from_bits_truncate((role >> 8) as u8);
+        let mut out = DecodedKeys::none();
+        match kind {
+            KeyKind::Release => self.modifiers.remove(modifier),
+            KeyKind::Repeat => self.modifiers.insert(modifier),
+            KeyKind::Press => {
+                self.modifiers.insert(modifier);
+                if !lock.is_empty() {
+                    self.locks.toggle(lock);
+                    out = DecodedKeys::one(DecodedKey::LocksChanged(self.locks));
                 }
-                return def.action(level);
             }
-        };
-        Action::Char(c)
+        }
+        self.refresh();
+        out
     }
 
-    /// A keypad digit or decimal key: a character with Num Lock on (Shift inverting it), a
-    /// navigation key otherwise.
-    fn keypad(&self, code: KeyCode) -> Action {
-        use KeyCode::*;
-        let num = self.locks.contains(Locks::NUM) != self.modifiers.shift();
-        if num {
-            let c = match code {
-                Numpad0 => '0',
-                Numpad1 => '1',
-                Numpad2 => '2',
-                Numpad3 => '3',
-                Numpad4 => '4',
-                Numpad5 => '5',
-                Numpad6 => '6',
-                Numpad7 => '7',
-                Numpad8 => '8',
-                Numpad9 => '9',
-                _ => self.layout.keypad_decimal(),
-            };
-            return Action::Char(c);
+    /// The level (0-3, as [`Level`]) of `def` now: Shift, Caps Lock where it applies, AltGr;
+    /// Num Lock (inverted by Shift) for keypad keys.
+    #[inline]
+    fn level_of(&self, def: &KeyDef) -> u8 {
+        let flags = def.flags();
+        if flags & KEYPAD != 0 {
+            self.keypad_level
+        } else {
+            // Caps Lock flips Shift (bit 0 of the level).
+            self.level ^ (flags & self.caps_mask != 0) as u8
         }
-        Action::Key(match code {
-            Numpad0 => Insert,
-            Numpad1 => End,
-            Numpad2 => Down,
-            Numpad3 => PageDown,
-            Numpad4 => Left,
-            Numpad6 => Right,
-            Numpad7 => Home,
-            Numpad8 => Up,
-            Numpad9 => PageUp,
-            NumpadPeriod => Delete,
-            other => other,
-        })
     }
 
     /// A character was typed: combine it with a pending dead key or Compose sequence.
@@ -908,7 +938,8 @@ mod tests {
         let mut keys = DecodedKeys::two(DecodedKey::Char('a'), DecodedKey::Key(KeyCode::Up));
         assert_eq!(keys.len(), 2);
         assert_eq!(keys.next(), Some(DecodedKey::Char('a')));
-        assert_eq!(keys.as_slice(), &[DecodedKey::Key(KeyCode::Up)]);
+        assert_eq!(keys.peek(), Some(DecodedKey::Key(KeyCode::Up)));
+        assert_eq!(keys.len(), 1);
         assert_eq!(keys.next().and_then(DecodedKey::char), None);
         assert!(keys.is_empty());
         assert_eq!(keys.next(), None);

@@ -78,6 +78,7 @@ const fn def(key: KeyCode) -> KeyDef {
         Comma => KeyDef::symbol(',', ';'),
         Period => KeyDef::symbol('.', ':'),
         Slash => KeyDef::symbol('-', '_'),
+        NumpadPeriod => KeyDef::keypad(',', Delete),
         _ => KeyDef::NONE,
     }
 }
@@ -96,9 +97,5 @@ impl Layout for De {
 
     fn name(&self) -> &'static str {
         "de"
-    }
-
-    fn keypad_decimal(&self) -> char {
-        ','
     }
 }

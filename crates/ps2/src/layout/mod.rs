@@ -3,8 +3,10 @@
 //! A [`Layout`] answers one question: which [`KeyDef`] does this physical key have? A
 //! [`KeyDef`] holds the [`Action`] of each [`Level`] (base, Shift, AltGr, Shift+AltGr) and
 //! whether Caps Lock acts like Shift on it. Everything else (modifier and lock state, dead-key
-//! and compose state, Ctrl+letter, the keypad and the keys every layout shares, such as Enter,
-//! Tab and Space) lives in [`crate::keyboard::Keyboard`], so a layout is only a table.
+//! and compose state, Ctrl+letter, Num Lock) lives in [`crate::keyboard::Keyboard`], so a
+//! layout is only a table. The keys every layout shares (Space, Enter, Tab, Backspace, Escape
+//! and the keypad) come from [`shared_key`], which `key_table!` merges in for every key the
+//! layout's own `match` leaves out.
 //!
 //! # The built-in layouts
 //!
@@ -131,11 +133,13 @@ pub const fn dead(accent: Accent, spacing: char) -> Action {
 
 // KeyDef packs each level's action in a u32 so a layout table is 20 bytes a key.
 // Char: the scalar value (never 0). Dead: DEAD_TAG | accent << 21 | spacing. Key: KEY_TAG | index.
-const NONE_BITS: u32 = 0;
+pub(crate) const NONE_BITS: u32 = 0;
 const CHAR_MASK: u32 = 0x1F_FFFF;
 const ACCENT_SHIFT: u32 = 21;
 const DEAD_TAG: u32 = 1 << 30;
 const KEY_TAG: u32 = 1 << 31;
+/// Either tag: the bits are not a plain character.
+pub(crate) const TAGS: u32 = DEAD_TAG | KEY_TAG;
 
 const fn pack(action: Action) -> u32 {
     match action {
@@ -149,7 +153,7 @@ const fn pack(action: Action) -> u32 {
 }
 
 #[inline]
-const fn unpack(bits: u32) -> Action {
+pub(crate) const fn unpack(bits: u32) -> Action {
     if bits & KEY_TAG != 0 {
         return match KeyCode::from_index(bits as u8) {
             Some(key) => Action::Key(key),
@@ -192,9 +196,11 @@ pub struct KeyDef {
 }
 
 /// Caps Lock applies to the base and Shift levels.
-const CAPS_BASE: u8 = 1;
+pub(crate) const CAPS_BASE: u8 = 1;
 /// Caps Lock applies to the AltGr and Shift+AltGr levels.
-const CAPS_ALTGR: u8 = 2;
+pub(crate) const CAPS_ALTGR: u8 = 2;
+/// A keypad key: the base level with Num Lock on, the Shift level with it off.
+pub(crate) const KEYPAD: u8 = 4;
 
 impl KeyDef {
     /// A key that types nothing on this layout.
@@ -222,6 +228,29 @@ impl KeyDef {
         KeyDef {
             caps: CAPS_BASE,
             ..KeyDef::symbol(lower, upper)
+        }
+    }
+
+    /// A key typing `c` at every level, whatever the modifiers (Space, Enter, keypad `+`).
+    pub const fn same(c: char) -> KeyDef {
+        let bits = pack(Action::Char(c));
+        KeyDef {
+            levels: [bits; 4],
+            caps: 0,
+        }
+    }
+
+    /// A keypad key: types `c` while Num Lock is on and acts as `navigation` while it is off
+    /// (Shift inverting Num Lock). See [`KeyDef::is_keypad`].
+    pub const fn keypad(c: char, navigation: KeyCode) -> KeyDef {
+        KeyDef {
+            levels: [
+                pack(Action::Char(c)),
+                pack(Action::Key(navigation)),
+                NONE_BITS,
+                NONE_BITS,
+            ],
+            caps: KEYPAD,
         }
     }
 
@@ -273,6 +302,26 @@ impl KeyDef {
             CAPS_BASE
         };
         self.caps & flag != 0
+    }
+
+    /// Whether this is a keypad key ([`KeyDef::keypad`]): its [`Level::Base`] action applies
+    /// while Num Lock is on (and Shift is up, or Num Lock is off and Shift is down), its
+    /// [`Level::Shift`] action otherwise.
+    #[inline]
+    pub const fn is_keypad(&self) -> bool {
+        self.caps & KEYPAD != 0
+    }
+
+    /// The packed action at level `index` (0-3, as [`Level`]; for the keyboard's fast path).
+    #[inline]
+    pub(crate) const fn bits(&self, index: u8) -> u32 {
+        self.levels[(index & 3) as usize]
+    }
+
+    /// The Caps Lock and keypad flags (for the keyboard's fast path).
+    #[inline]
+    pub(crate) const fn flags(&self) -> u8 {
+        self.caps
     }
 
     /// Whether the key types nothing at any level.
@@ -352,14 +401,20 @@ impl fmt::Debug for KeyTable {
     }
 }
 
-/// Builds a [`KeyTable`] at compile time from a `const fn(KeyCode) -> KeyDef`.
+/// Builds a [`KeyTable`] at compile time from a `const fn(KeyCode) -> KeyDef`, taking
+/// [`shared_key`] for every key it leaves [`KeyDef::NONE`].
 macro_rules! key_table {
     ($def:path) => {{
         let mut keys = [$crate::layout::KeyDef::NONE; $crate::layout::TABLE_LEN];
         let mut index = 0;
         while index < $crate::layout::TABLE_LEN {
             if let Some(key) = $crate::KeyCode::from_index(index as u8) {
-                keys[index] = $def(key);
+                let own = $def(key);
+                keys[index] = if own.is_none() {
+                    $crate::layout::shared_key(key)
+                } else {
+                    own
+                };
             }
             index += 1;
         }
@@ -368,11 +423,62 @@ macro_rules! key_table {
 }
 use key_table;
 
+/// The keys every layout shares: Space `' '`, Enter and keypad Enter `'\n'`, Tab `'\t'`,
+/// Backspace U+0008, Escape U+001B, keypad `/ * - + = , ( ) ±` (all at every level), and
+/// the keypad digits and `.` ([`KeyDef::keypad`]: digits with Num Lock, else Insert, End,
+/// Down, Page Down, Left, keypad 5 itself, Right, Home, Up, Page Up, Delete).
+///
+/// # Examples
+///
+/// ```
+/// use irqkit_ps2::layout::{shared_key, Action, Level};
+/// use irqkit_ps2::KeyCode;
+///
+/// assert_eq!(shared_key(KeyCode::Enter).action(Level::ShiftAltGr), Action::Char('\n'));
+/// let seven = shared_key(KeyCode::Numpad7);
+/// assert!(seven.is_keypad());
+/// assert_eq!(seven.action(Level::Base), Action::Char('7'));
+/// assert_eq!(seven.action(Level::Shift), Action::Key(KeyCode::Home));
+/// assert!(shared_key(KeyCode::A).is_none());
+/// ```
+pub const fn shared_key(key: KeyCode) -> KeyDef {
+    use KeyCode::*;
+    match key {
+        Space => KeyDef::same(' '),
+        Enter | NumpadEnter => KeyDef::same('\n'),
+        Tab => KeyDef::same('\t'),
+        Backspace => KeyDef::same('\u{8}'),
+        Escape => KeyDef::same('\u{1b}'),
+        NumpadSlash => KeyDef::same('/'),
+        NumpadStar => KeyDef::same('*'),
+        NumpadMinus => KeyDef::same('-'),
+        NumpadPlus => KeyDef::same('+'),
+        NumpadEquals => KeyDef::same('='),
+        NumpadComma | NumpadJpComma => KeyDef::same(','),
+        NumpadLeftParen => KeyDef::same('('),
+        NumpadRightParen => KeyDef::same(')'),
+        NumpadPlusMinus => KeyDef::same('±'),
+        Numpad0 => KeyDef::keypad('0', Insert),
+        Numpad1 => KeyDef::keypad('1', End),
+        Numpad2 => KeyDef::keypad('2', Down),
+        Numpad3 => KeyDef::keypad('3', PageDown),
+        Numpad4 => KeyDef::keypad('4', Left),
+        Numpad5 => KeyDef::keypad('5', Numpad5),
+        Numpad6 => KeyDef::keypad('6', Right),
+        Numpad7 => KeyDef::keypad('7', Home),
+        Numpad8 => KeyDef::keypad('8', Up),
+        Numpad9 => KeyDef::keypad('9', PageUp),
+        NumpadPeriod => KeyDef::keypad('.', Delete),
+        _ => KeyDef::NONE,
+    }
+}
+
 /// A keyboard layout: which characters each key types.
 ///
-/// Only [`Layout::key`], [`Layout::has_altgr`] and [`Layout::name`] are required; the rest
-/// have defaults that fit most layouts. The keys every layout shares (Space, Enter, Tab,
-/// Backspace, Escape and the keypad) are handled by [`crate::keyboard::Keyboard`], not here.
+/// Only [`Layout::key`], [`Layout::has_altgr`] and [`Layout::name`] are required. A layout
+/// built with `key_table!` includes the [`shared_key`]s; for a key a layout returns
+/// [`KeyDef::NONE`] for, the keyboard falls back on [`shared_key`] itself, so a hand-written
+/// layout need not repeat them.
 ///
 /// Implemented for `&L` too, so a keyboard can borrow a layout, and `&dyn Layout` works.
 pub trait Layout {
@@ -385,11 +491,6 @@ pub trait Layout {
 
     /// A short name: the usual XKB/console keymap name (`"us"`, `"de"`, ...).
     fn name(&self) -> &'static str;
-
-    /// What the keypad decimal key types with Num Lock on: `.` by default, `,` on German.
-    fn keypad_decimal(&self) -> char {
-        '.'
-    }
 
     /// The character a dead key's `accent` and the next character `base` make, if any.
     /// Defaults to [`compose`]; a layout overrides it for its own conventions (on
@@ -410,10 +511,6 @@ impl<L: Layout + ?Sized> Layout for &L {
     }
     fn name(&self) -> &'static str {
         (**self).name()
-    }
-    #[inline]
-    fn keypad_decimal(&self) -> char {
-        (**self).keypad_decimal()
     }
     fn compose(&self, accent: Accent, base: char) -> Option<char> {
         (**self).compose(accent, base)
@@ -496,9 +593,6 @@ impl Layout for AnyLayout {
     fn name(&self) -> &'static str {
         self.with(|l| l.name())
     }
-    fn keypad_decimal(&self) -> char {
-        self.with(|l| l.keypad_decimal())
-    }
     fn compose(&self, accent: Accent, base: char) -> Option<char> {
         self.with(|l| l.compose(accent, base))
     }
@@ -560,7 +654,14 @@ mod tests {
         for layout in AnyLayout::ALL {
             assert_eq!(AnyLayout::from_name(layout.name()), Some(layout));
         }
-        assert_eq!(AnyLayout::De.keypad_decimal(), ',');
+        assert_eq!(
+            AnyLayout::De.key(KeyCode::NumpadPeriod).action(Level::Base),
+            Action::Char(',')
+        );
+        assert_eq!(
+            AnyLayout::Us.key(KeyCode::NumpadPeriod).action(Level::Base),
+            Action::Char('.')
+        );
         assert!(AnyLayout::Fr.has_altgr());
         assert_eq!(
             AnyLayout::Dvorak.key(KeyCode::Q).action(Level::Base),
