@@ -1,1 +1,128 @@
-fn main() {}
+//! Side-by-side costs of deferred work, in one run:
+//!
+//! * `schedule_run`: schedule one bottom half and run it: irqkit-defer `Work` vs a plain
+//!   `heapless::spsc::Queue` of function pointers (no coalescing, no priorities);
+//! * `wake_poll`: wake one async task and poll it: irqkit-defer `TaskSlot` vs embassy-executor's
+//!   raw executor (`TaskStorage` + `Executor::poll`, with a no-op `__pender`).
+//!
+//! `cargo bench -p irqkit-defer --bench defer`
+
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+use std::task::{Context, Poll, Waker};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use heapless::spsc::Queue;
+use irqkit_defer::{Budget, Executor, TaskSlot, Work};
+
+static COUNT: AtomicU32 = AtomicU32::new(0);
+
+fn bottom_half() {
+    COUNT.fetch_add(1, Ordering::Relaxed);
+}
+
+static EXEC: Executor = Executor::new();
+static BH: Work = Work::new(&EXEC, bottom_half);
+static SLOT: TaskSlot<64> = TaskSlot::new(&EXEC);
+
+/// A task that never finishes: each poll counts and keeps the waker.
+struct Forever {
+    waker: &'static Mutex<Option<Waker>>,
+    registered: bool,
+}
+
+impl Future for Forever {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        COUNT.fetch_add(1, Ordering::Relaxed);
+        if !this.registered {
+            *this.waker.lock().unwrap() = Some(cx.waker().clone());
+            this.registered = true;
+        }
+        Poll::Pending
+    }
+}
+
+static DEFER_WAKER: Mutex<Option<Waker>> = Mutex::new(None);
+static EMBASSY_WAKER: Mutex<Option<Waker>> = Mutex::new(None);
+static EMBASSY_TASK: embassy_executor::raw::TaskStorage<Forever> =
+    embassy_executor::raw::TaskStorage::new();
+
+/// embassy's executor asks for this symbol; the benchmark polls by itself, so it does nothing.
+#[unsafe(export_name = "__pender")]
+fn pender(_context: *mut ()) {}
+
+fn schedule_run(c: &mut Criterion) {
+    let mut group = c.benchmark_group("schedule_run");
+    group.bench_function("irqkit_defer_work", |b| {
+        let mut runner = EXEC.claim().unwrap();
+        b.iter(|| {
+            black_box(BH.schedule());
+            black_box(runner.run(Budget::items(1)).unwrap());
+        })
+    });
+    group.bench_function("irqkit_defer_work_claim_per_run", |b| {
+        b.iter(|| {
+            black_box(BH.schedule());
+            black_box(EXEC.run(Budget::items(1)).unwrap());
+        })
+    });
+    let mut queue: Queue<fn(), 16> = Queue::new();
+    group.bench_function("heapless_spsc_fn_queue", |b| {
+        b.iter(|| {
+            queue.enqueue(black_box(bottom_half as fn())).unwrap();
+            while let Some(handler) = queue.dequeue() {
+                handler();
+            }
+        })
+    });
+    group.finish();
+}
+
+fn wake_poll(c: &mut Criterion) {
+    let mut group = c.benchmark_group("wake_poll");
+
+    SLOT.spawn(Forever {
+        waker: &DEFER_WAKER,
+        registered: false,
+    })
+    .unwrap();
+    EXEC.run_until_idle().unwrap();
+    let defer_waker = DEFER_WAKER.lock().unwrap().clone().unwrap();
+    group.bench_function("irqkit_defer_task", |b| {
+        let mut runner = EXEC.claim().unwrap();
+        b.iter(|| {
+            defer_waker.wake_by_ref();
+            black_box(runner.run(Budget::items(1)).unwrap());
+        })
+    });
+
+    let embassy: &'static embassy_executor::raw::Executor = Box::leak(Box::new(
+        embassy_executor::raw::Executor::new(std::ptr::null_mut()),
+    ));
+    let token = EMBASSY_TASK
+        .spawn(|| Forever {
+            waker: &EMBASSY_WAKER,
+            registered: false,
+        })
+        .unwrap();
+    embassy.spawner().spawn(token);
+    // SAFETY: polled from this thread only, never re-entrantly (the pender does nothing).
+    unsafe { embassy.poll() };
+    let embassy_waker = EMBASSY_WAKER.lock().unwrap().clone().unwrap();
+    group.bench_function("embassy_raw_executor", |b| {
+        b.iter(|| {
+            embassy_waker.wake_by_ref();
+            // SAFETY: as above.
+            unsafe { embassy.poll() };
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, schedule_run, wake_poll);
+criterion_main!(benches);

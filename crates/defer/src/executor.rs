@@ -52,7 +52,10 @@ pub type Pender = fn();
 pub struct Executor {
     incoming: [AtomicPtr<crate::Work>; Priority::COUNT],
     ready: [AtomicPtr<crate::Work>; Priority::COUNT],
+    /// Claimed by the one [`Runner`]: runs never overlap.
     running: AtomicBool,
+    /// The item whose handler is running (null: none); written by the runner only.
+    current: AtomicPtr<crate::Work>,
     pub(crate) clock: Option<Clock>,
     pender: Option<Pender>,
     pub(crate) stats: Counters,
@@ -92,6 +95,7 @@ impl Executor {
                 ],
                 ready: [AtomicPtr::new(ptr::null_mut()), AtomicPtr::new(ptr::null_mut())],
                 running: AtomicBool::new(false),
+                current: AtomicPtr::new(ptr::null_mut()),
                 clock: None,
                 pender: None,
                 stats: Counters::new(),
@@ -186,19 +190,19 @@ impl Executor {
             .any(|queue| !queue.load(Ordering::Acquire).is_null())
     }
 
-    /// Runs queued items until the queues are empty or `budget` is spent.
-    ///
-    /// The report's [`stop`](RunReport::stop) is [`Stop::Idle`] whenever no work is left, even
-    /// if the budget ran out on the last item.
+    /// Runs queued items until the queues are empty or `budget` is spent: claims the
+    /// executor, runs, and releases it. A kernel loop can [`claim`](Self::claim) once instead
+    /// and save the claim per call.
     ///
     /// Items run in priority order, FIFO within a priority. An item's pending flag is cleared
     /// just before its handler is called. When a time budget is set, at least one item runs
-    /// per call, so every call makes progress.
+    /// per call, so every call makes progress. The report's [`stop`](RunReport::stop) is
+    /// [`Stop::Idle`] whenever no work is left, even if the budget ran out on the last item.
     ///
     /// # Errors
     ///
-    /// * [`RunError::Busy`] when `run` is already active on this executor (called from a
-    ///   handler, from an interrupt that preempted `run`, or from another thread).
+    /// * [`RunError::Busy`] when the executor is claimed (`run` called from a handler, from an
+    ///   interrupt that preempted `run`, from another thread, or while a [`Runner`] exists).
     /// * [`RunError::NoClock`] when `budget` has a time limit and the executor has no clock.
     ///
     /// # Examples
@@ -218,15 +222,41 @@ impl Executor {
     /// assert_eq!((report.ran, report.stop, report.more_work), (1, Stop::Idle, false));
     /// ```
     pub fn run(&self, budget: Budget) -> Result<RunReport, RunError> {
+        self.claim()?.run(budget)
+    }
+
+    /// Claims the executor for one caller: the returned [`Runner`] runs items without a
+    /// per-call claim, and nothing else can run this executor until it is dropped.
+    ///
+    /// # Errors
+    ///
+    /// [`RunError::Busy`] when the executor is already claimed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use irqkit_defer::{Budget, Executor, RunError};
+    /// static EXEC: Executor = Executor::new();
+    ///
+    /// let mut runner = EXEC.claim().unwrap();
+    /// assert_eq!(EXEC.claim().unwrap_err(), RunError::Busy);
+    /// runner.run(Budget::items(8)).unwrap();
+    /// drop(runner);
+    /// assert!(EXEC.claim().is_ok());
+    /// ```
+    pub fn claim(&self) -> Result<Runner<'_>, RunError> {
+        if self.running.swap(true, Ordering::Acquire) {
+            return Err(RunError::Busy);
+        }
+        Ok(Runner { executor: self })
+    }
+
+    fn run_claimed(&self, budget: Budget) -> Result<RunReport, RunError> {
         let start = match (budget.time, self.clock) {
             (None, _) => 0,
             (Some(_), Some(clock)) => clock(),
             (Some(_), None) => return Err(RunError::NoClock),
         };
-        if self.running.swap(true, Ordering::Acquire) {
-            return Err(RunError::Busy);
-        }
-        let _lock = RunLock(&self.running);
         let mut report = RunReport {
             ran: 0,
             skipped: 0,
@@ -254,7 +284,10 @@ impl Executor {
                     report.ran += 1;
                 }
                 Taken::Cancelled | Taken::Parked => {
-                    self.stats.skipped.fetch_add(1, Ordering::Relaxed);
+                    self.stats.skipped.store(
+                        self.stats.skipped.load(Ordering::Relaxed).wrapping_add(1),
+                        Ordering::Relaxed,
+                    );
                     report.skipped += 1;
                 }
             }
@@ -276,16 +309,21 @@ impl Executor {
             }
         }
         trace!("irqkit-defer: run {=usize:x}", item.as_ptr() as usize);
-        // Clears RUNNING even if the handler unwinds (host tests), so the item is not stuck.
-        let _finish = Finish(item);
+        self.current.store(item.as_ptr(), Ordering::Relaxed);
+        // Ends the run even if the handler unwinds (host tests), so the item is not stuck.
+        let _finish = Finish {
+            executor: self,
+            item,
+        };
         match work.handler {
             Handler::Fn(handler) => handler(),
             Handler::Task(poll) => poll(item),
         }
-        self.stats.runs.store(
-            self.stats.runs.load(Ordering::Relaxed).wrapping_add(1),
-            Ordering::Relaxed,
-        );
+    }
+
+    /// Whether `work`'s handler is running now.
+    pub(crate) fn is_running(&self, work: &crate::Work) -> bool {
+        ptr::eq(self.current.load(Ordering::Acquire), work)
     }
 
     /// Runs until the queues are empty (no budget). Handlers that keep rescheduling themselves
@@ -338,22 +376,21 @@ impl Executor {
     pub fn run_forever(
         &self,
         budget: Budget,
-        mut wait_for_interrupt: impl FnMut(),
+        wait_for_interrupt: impl FnMut(),
     ) -> Result<Infallible, RunError> {
-        loop {
-            let report = self.run(budget)?;
-            if !report.more_work {
-                self.wait_for_work(&mut wait_for_interrupt);
-            }
-        }
+        self.claim()?.run_forever(budget, wait_for_interrupt)
     }
 
     /// A snapshot of the counters.
     pub fn stats(&self) -> Stats {
         Stats {
-            scheduled: self.stats.scheduled.load(Ordering::Relaxed),
+            scheduled: self
+                .stats
+                .runs()
+                .wrapping_add(self.stats.cancelled.load(Ordering::Relaxed)),
             coalesced: self.stats.coalesced.load(Ordering::Relaxed),
-            runs: self.stats.runs.load(Ordering::Relaxed),
+            cancelled: self.stats.cancelled.load(Ordering::Relaxed),
+            runs: self.stats.runs(),
             skipped: self.stats.skipped.load(Ordering::Relaxed),
             max_latency: self.stats.max_latency.load(Ordering::Relaxed),
             timers_fired: self.stats.timers_fired.load(Ordering::Relaxed),
@@ -366,28 +403,85 @@ impl Executor {
     }
 }
 
-/// Releases the run lock when `run` returns (or a handler unwinds).
-struct RunLock<'a>(&'a AtomicBool);
+/// The claimed executor ([`Executor::claim`]): the one place items are run from.
+///
+/// Holding it is what guarantees that runs never overlap, so its methods take `&mut self` and
+/// skip the claim that [`Executor::run`] makes per call. Dropping it releases the executor.
+#[derive(Debug)]
+pub struct Runner<'a> {
+    executor: &'a Executor,
+}
 
-impl Drop for RunLock<'_> {
+impl Runner<'_> {
+    /// [`Executor::run`] without the claim.
+    ///
+    /// # Errors
+    ///
+    /// [`RunError::NoClock`] when `budget` has a time limit and the executor has no clock.
+    pub fn run(&mut self, budget: Budget) -> Result<RunReport, RunError> {
+        self.executor.run_claimed(budget)
+    }
+
+    /// Runs until the queues are empty (no budget).
+    ///
+    /// # Errors
+    ///
+    /// None in practice: an unlimited budget has no time limit. The `Result` keeps the
+    /// signature of [`run`](Self::run).
+    pub fn run_until_idle(&mut self) -> Result<RunReport, RunError> {
+        self.run(Budget::UNLIMITED)
+    }
+
+    /// `run(budget)`, then [`Executor::wait_for_work`], forever.
+    ///
+    /// # Errors
+    ///
+    /// Returns only on misuse: [`RunError::NoClock`] for a time budget without clock.
+    pub fn run_forever(
+        &mut self,
+        budget: Budget,
+        mut wait_for_interrupt: impl FnMut(),
+    ) -> Result<Infallible, RunError> {
+        loop {
+            let report = self.run(budget)?;
+            if !report.more_work {
+                self.executor.wait_for_work(&mut wait_for_interrupt);
+            }
+        }
+    }
+}
+
+impl Drop for Runner<'_> {
     fn drop(&mut self) {
-        self.0.store(false, Ordering::Release);
+        self.executor.running.store(false, Ordering::Release);
     }
 }
 
 /// Ends an item's run when the handler returns (or unwinds).
-struct Finish(WorkRef);
+struct Finish<'a> {
+    executor: &'a Executor,
+    item: WorkRef,
+}
 
-impl Drop for Finish {
+impl Drop for Finish<'_> {
     fn drop(&mut self) {
-        self.0.finish();
+        self.item.count_run();
+        let runs = &self.executor.stats.runs;
+        runs.store(
+            runs.load(Ordering::Relaxed).wrapping_add(1),
+            Ordering::Relaxed,
+        );
+        // Release: a caller that sees the item no longer running sees the handler's writes.
+        self.executor
+            .current
+            .store(ptr::null_mut(), Ordering::Release);
     }
 }
 
 /// Counters updated by schedulers and the executor.
 pub(crate) struct Counters {
-    scheduled: AtomicU32,
     coalesced: AtomicU32,
+    cancelled: AtomicU32,
     runs: AtomicU32,
     skipped: AtomicU32,
     max_latency: AtomicU32,
@@ -398,8 +492,8 @@ impl Counters {
     maybe_const_fn! {
         fn new() -> Self {
             Self {
-                scheduled: AtomicU32::new(0),
                 coalesced: AtomicU32::new(0),
+                cancelled: AtomicU32::new(0),
                 runs: AtomicU32::new(0),
                 skipped: AtomicU32::new(0),
                 max_latency: AtomicU32::new(0),
@@ -408,13 +502,20 @@ impl Counters {
         }
     }
 
-    pub(crate) fn count_schedule(&self, newly_pending: bool) {
-        let counter = if newly_pending {
-            &self.scheduled
-        } else {
-            &self.coalesced
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+    // Schedules that make an item pending are not counted where they happen (that would be a
+    // read-modify-write on every schedule): each one ends in exactly one run or one successful
+    // cancel, which are counted instead.
+
+    pub(crate) fn count_coalesced(&self) {
+        self.coalesced.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn count_cancel(&self) {
+        self.cancelled.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn runs(&self) -> u32 {
+        self.runs.load(Ordering::Relaxed)
     }
 }
 
@@ -422,10 +523,14 @@ impl Counters {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Stats {
-    /// Schedules that made an item pending.
+    /// Schedules that made an item pending and have since been run or cancelled
+    /// (`runs + cancelled`; schedules still pending are not included). Once the executor is
+    /// idle this equals the number of schedules that returned `true`.
     pub scheduled: u32,
     /// Schedules of items that were already pending (merged into the pending run).
     pub coalesced: u32,
+    /// Cancels that took back a pending run.
+    pub cancelled: u32,
     /// Handler runs (task polls included).
     pub runs: u32,
     /// Queue entries dropped because the item was cancelled, or parked because it was disabled.

@@ -8,14 +8,15 @@
 //! |------|---------|
 //! | `PENDING` | the item should run (once) |
 //! | `QUEUED` | the item is linked in its executor's queue; only the executor unlinks it |
-//! | `RUNNING` | the handler is running now |
 //! | 8..32 | disable depth |
 //!
 //! Every change is a read-modify-write (`AcqRel`), so a schedule's release always reaches the
 //! executor's acquire when it clears `PENDING` (release sequences are made of RMWs only). The
 //! item is pushed on the queue by whoever sets `QUEUED`, so it is never linked twice; the
 //! executor clears `PENDING` in the same step in which it takes the item for a run, which is what
-//! makes "scheduled during a run" mean "exactly one more run".
+//! makes "scheduled during a run" mean "exactly one more run". Which item is running is kept by
+//! the executor (one plain store before and after each run), not in this word: a run costs no
+//! extra read-modify-write.
 
 use core::fmt;
 use core::ptr::NonNull;
@@ -26,7 +27,6 @@ use crate::timer::TimerLink;
 
 pub(crate) const PENDING: u32 = 1 << 0;
 pub(crate) const QUEUED: u32 = 1 << 1;
-pub(crate) const RUNNING: u32 = 1 << 2;
 const DISABLE_SHIFT: u32 = 8;
 const DISABLE_ONE: u32 = 1 << DISABLE_SHIFT;
 
@@ -232,12 +232,12 @@ impl Work {
 
     /// Whether the handler is running right now.
     pub fn is_running(&self) -> bool {
-        self.state.load(Ordering::Acquire) & RUNNING != 0
+        self.executor.is_running(self)
     }
 
     /// Whether the item is neither pending nor running (a `flush` is a wait for this).
     pub fn is_idle(&self) -> bool {
-        self.state.load(Ordering::Acquire) & (PENDING | RUNNING) == 0
+        !self.is_pending() && !self.is_running()
     }
 
     /// The current disable depth (0: enabled).
@@ -299,7 +299,7 @@ impl fmt::Display for EnableError {
 /// What the executor does with an item it takes off its queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Taken {
-    /// Pending was cleared and `RUNNING` set: call the handler.
+    /// Pending was cleared: call the handler.
     Run,
     /// The item was cancelled while queued: drop the queue entry.
     Cancelled,
@@ -380,7 +380,9 @@ impl WorkRef {
                     if push {
                         executor.push(self);
                     }
-                    executor.stats.count_schedule(newly_pending);
+                    if !newly_pending {
+                        executor.stats.count_coalesced();
+                    }
                     return newly_pending;
                 }
                 Err(actual) => state = actual,
@@ -392,6 +394,9 @@ impl WorkRef {
         let work = self.work();
         let was_armed = work.executor.disarm(self);
         let was_pending = work.state.fetch_and(!PENDING, Ordering::AcqRel) & PENDING != 0;
+        if was_pending {
+            work.executor.stats.count_cancel();
+        }
         was_pending || was_armed
     }
 
@@ -430,7 +435,7 @@ impl WorkRef {
             } else if disable_depth(state) > 0 {
                 (state & !QUEUED, Taken::Parked)
             } else {
-                ((state & !(QUEUED | PENDING)) | RUNNING, Taken::Run)
+                (state & !(QUEUED | PENDING), Taken::Run)
             };
             // Acquire: see what the schedulers published. Release: our reads of `next` happen
             // before a scheduler that sees QUEUED clear links the item again.
@@ -444,13 +449,12 @@ impl WorkRef {
         }
     }
 
-    /// The run that [`take`](Self::take) started is over.
-    pub(crate) fn finish(self) {
-        let work = self.work();
-        work.runs.store(
-            work.runs.load(Ordering::Relaxed).wrapping_add(1),
+    /// Counts a completed run (only the executor's runner writes `runs`).
+    pub(crate) fn count_run(self) {
+        let runs = &self.work().runs;
+        runs.store(
+            runs.load(Ordering::Relaxed).wrapping_add(1),
             Ordering::Relaxed,
         );
-        work.state.fetch_and(!RUNNING, Ordering::Release);
     }
 }

@@ -56,8 +56,8 @@ struct Model {
     step: u32,
     inject: Option<(u32, Vec<Op>)>,
     log: Log,
-    scheduled: u32,
     coalesced: u32,
+    cancelled: u32,
     runs: u32,
     skipped: u32,
 }
@@ -72,8 +72,8 @@ impl Model {
             step: 0,
             inject,
             log: Vec::new(),
-            scheduled: 0,
             coalesced: 0,
+            cancelled: 0,
             runs: 0,
             skipped: 0,
         }
@@ -107,7 +107,6 @@ impl Model {
             item.queued = true;
             self.queues[usize::from(!self.urgent[i])].push_back(i);
         }
-        self.scheduled += 1;
         true
     }
 
@@ -117,6 +116,7 @@ impl Model {
             Op::Cancel(i) => {
                 let was = self.items[i].pending;
                 self.items[i].pending = false;
+                self.cancelled += u32::from(was);
                 format!("C{i}={was}")
             }
             Op::Disable(i) => {
@@ -177,8 +177,8 @@ impl Model {
         let mut summary = String::new();
         write!(
             summary,
-            "runs={runs:?} pending={pending:?} scheduled={} coalesced={} runs={} skipped={}",
-            self.scheduled, self.coalesced, self.runs, self.skipped
+            "runs={runs:?} pending={pending:?} scheduled={} coalesced={} cancelled={} runs={} skipped={}",
+            self.runs + self.cancelled, self.coalesced, self.cancelled, self.runs, self.skipped
         )
         .unwrap();
         self.log.push(summary);
@@ -295,8 +295,8 @@ fn run_real(program: &Program, inject: Option<(u32, Vec<Op>)>) -> (Log, u32) {
     let pending: Vec<bool> = works.iter().map(|w| w.is_pending()).collect();
     let stats = executor.stats();
     log(format!(
-        "runs={runs:?} pending={pending:?} scheduled={} coalesced={} runs={} skipped={}",
-        stats.scheduled, stats.coalesced, stats.runs, stats.skipped
+        "runs={runs:?} pending={pending:?} scheduled={} coalesced={} cancelled={} runs={} skipped={}",
+        stats.scheduled, stats.coalesced, stats.cancelled, stats.runs, stats.skipped
     ));
     let steps = STEP.with(Cell::get);
     (LOG.with(|l| l.take()), steps)

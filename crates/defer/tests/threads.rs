@@ -50,11 +50,21 @@ fn interrupt_thread_schedules_while_the_executor_runs() {
     let newly = irq.join().unwrap();
     ran += EXEC.run_until_idle().unwrap().ran;
 
-    assert_eq!(ran, newly, "every schedule that made the item pending led to exactly one run");
+    assert_eq!(
+        ran, newly,
+        "every schedule that made the item pending led to exactly one run"
+    );
     assert_eq!(BH.runs(), ran);
-    assert_eq!(SEEN.load(Ordering::Relaxed), rounds, "the last schedule was not lost");
+    assert_eq!(
+        SEEN.load(Ordering::Relaxed),
+        rounds,
+        "the last schedule was not lost"
+    );
     let stats = EXEC.stats();
-    assert_eq!((stats.scheduled, stats.coalesced, stats.runs), (newly, rounds - newly, ran));
+    assert_eq!(
+        (stats.scheduled, stats.coalesced, stats.runs),
+        (newly, rounds - newly, ran)
+    );
 }
 
 #[test]
@@ -64,7 +74,10 @@ fn two_runners_never_run_an_item_concurrently_with_itself() {
     static A: Work = Work::new(&EXEC, guarded);
     static B: Work = Work::new(&EXEC, guarded);
     fn guarded() {
-        assert!(!ACTIVE.swap(true, Ordering::AcqRel), "two handlers ran at once");
+        assert!(
+            !ACTIVE.swap(true, Ordering::AcqRel),
+            "two handlers ran at once"
+        );
         std::hint::spin_loop();
         ACTIVE.store(false, Ordering::Release);
     }

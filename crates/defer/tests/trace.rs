@@ -75,6 +75,7 @@ fn scheduled_during_its_run_runs_exactly_once_more() {
     assert_eq!(take(), ["pend", "run a", "pend", "run a"]);
     assert_eq!(report.ran, 2);
     assert_eq!(A.runs(), 2);
+    assert!(!A.is_running() && A.is_idle());
 }
 
 #[test]
@@ -271,6 +272,7 @@ fn counters_and_worst_latency() {
         Stats {
             scheduled: 3,
             coalesced: 1,
+            cancelled: 1,
             runs: 2,
             skipped: 1,
             max_latency: 30,
@@ -351,7 +353,8 @@ fn task_wakes_coalesce_and_there_is_no_poll_after_completion() {
 
     let waker = WAKER.lock().unwrap().take().unwrap();
     waker.wake_by_ref(); // the interrupt wakes it twice: one pend, one poll
-    waker.clone().wake();
+    let cloned = waker.clone(); // exercises clone and the consuming `wake`
+    cloned.wake();
     assert_eq!(take(), ["pend"]);
     EXEC.run_until_idle().unwrap();
     assert_eq!(take(), ["poll t #2", "drop t"]);
