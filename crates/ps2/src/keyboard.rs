@@ -5,7 +5,8 @@
 //! key event the decoder finds to a [`Keyboard`], and acts on the [`DecodedKey`]s that come
 //! out: characters for the terminal, non-character keys (arrows, F-keys) for whoever wants
 //! them, and [`DecodedKey::LocksChanged`] when the LEDs must be updated (keyboard command
-//! `0xED`, then [`Locks::led_byte`]).
+//! `0xED`, then [`Locks::led_byte`]; `locks.into()` gives the controller's
+//! [`LedState`](crate::controller::LedState) for `Command::SetLeds`).
 //!
 //! # Examples
 //!
@@ -201,6 +202,14 @@ impl Locks {
             KeyCode::ScrollLock => Locks::SCROLL,
             _ => return None,
         })
+    }
+}
+
+/// The LEDs to send for these locks: `Command::SetLeds(locks.into())` on the command engine,
+/// or `I8042::set_leds(locks.into())` on the blocking driver.
+impl From<Locks> for crate::controller::LedState {
+    fn from(locks: Locks) -> Self {
+        crate::controller::LedState::from_bits_truncate(locks.led_byte())
     }
 }
 
@@ -944,6 +953,15 @@ mod tests {
         assert!(keys.is_empty());
         assert_eq!(keys.next(), None);
         assert_eq!(DecodedKeys::none().count(), 0);
+    }
+
+    #[test]
+    fn locks_convert_to_controller_leds() {
+        use crate::controller::LedState;
+        assert_eq!(LedState::from(Locks::CAPS), LedState::CAPS_LOCK);
+        assert_eq!(LedState::from(Locks::NUM), LedState::NUM_LOCK);
+        assert_eq!(LedState::from(Locks::SCROLL), LedState::SCROLL_LOCK);
+        assert_eq!(LedState::from(Locks::all()).bits(), 0x07);
     }
 
     #[test]

@@ -26,7 +26,7 @@
 //! # Adding a layout
 //!
 //! Write one file beside `us.rs`: a unit struct, a `const fn def(key: KeyCode) -> KeyDef`
-//! `match` over the keys it types, a `static TABLE: KeyTable = key_table!(def);` and an
+//! `match` over the keys it types, a `static TABLE: KeyTable =` [`key_table!`]`(def);` and an
 //! `impl Layout` whose [`Layout::key`] is `TABLE.get(key)`. The `match` reads like the
 //! keyboard; the table makes the lookup one array index. Add the file's `mod` and `pub use`
 //! lines below, an [`AnyLayout`] variant if it should be selectable by name, and its rows to
@@ -401,8 +401,44 @@ impl fmt::Debug for KeyTable {
     }
 }
 
-/// Builds a [`KeyTable`] at compile time from a `const fn(KeyCode) -> KeyDef`, taking
-/// [`shared_key`] for every key it leaves [`KeyDef::NONE`].
+/// Builds a [`KeyTable`](crate::layout::KeyTable) at compile time from a
+/// `const fn(KeyCode) -> KeyDef`, taking [`shared_key`](crate::layout::shared_key) for every
+/// key it leaves [`KeyDef::NONE`](crate::layout::KeyDef::NONE). How every built-in layout is
+/// made, and usable for layouts outside this crate.
+///
+/// # Examples
+///
+/// ```
+/// use irqkit_ps2::layout::{Action, KeyDef, KeyTable, Layout, Level};
+/// use irqkit_ps2::{key_table, KeyCode};
+///
+/// /// US, but the Q key types a schwa.
+/// struct Schwa;
+///
+/// const fn def(key: KeyCode) -> KeyDef {
+///     match key {
+///         KeyCode::Q => KeyDef::letter('ə', 'Ə'),
+///         _ => KeyDef::NONE,
+///     }
+/// }
+/// static TABLE: KeyTable = key_table!(def);
+///
+/// impl Layout for Schwa {
+///     fn key(&self, key: KeyCode) -> KeyDef {
+///         TABLE.get(key)
+///     }
+///     fn has_altgr(&self) -> bool {
+///         false
+///     }
+///     fn name(&self) -> &'static str {
+///         "schwa"
+///     }
+/// }
+///
+/// assert_eq!(Schwa.key(KeyCode::Q).action(Level::Shift), Action::Char('Ə'));
+/// assert_eq!(Schwa.key(KeyCode::Enter).action(Level::Base), Action::Char('\n'));
+/// ```
+#[macro_export]
 macro_rules! key_table {
     ($def:path) => {{
         let mut keys = [$crate::layout::KeyDef::NONE; $crate::layout::TABLE_LEN];
@@ -421,7 +457,7 @@ macro_rules! key_table {
         $crate::layout::KeyTable::from_array(keys)
     }};
 }
-use key_table;
+pub(crate) use crate::key_table;
 
 /// The keys every layout shares: Space `' '`, Enter and keypad Enter `'\n'`, Tab `'\t'`,
 /// Backspace U+0008, Escape U+001B, keypad `/ * - + = , ( ) ±` (all at every level), and
@@ -493,7 +529,7 @@ pub trait Layout {
     fn name(&self) -> &'static str;
 
     /// The character a dead key's `accent` and the next character `base` make, if any.
-    /// Defaults to [`compose`]; a layout overrides it for its own conventions (on
+    /// Defaults to [`compose()`]; a layout overrides it for its own conventions (on
     /// US-International, `'` then `c` gives `ç`).
     fn compose(&self, accent: Accent, base: char) -> Option<char> {
         compose(accent, base)
