@@ -384,8 +384,9 @@ pub enum Pending {
 /// The keyboard state (modifiers, locks, pending dead key or Compose) and a layout: turns key
 /// events into characters.
 ///
-/// 8 bytes plus the layout (the built-in layouts are zero-sized or one byte), `const`
-/// constructible, so it can live in a `static` beside the [`Decoder`].
+/// 16 bytes plus the layout (the built-in layouts are zero-sized or one byte), `const`
+/// constructible ([`Keyboard::new`], [`Keyboard::with_locks`], [`Keyboard::with_compose_key`]),
+/// so it can live in a `static` beside the [`Decoder`]; the setters change a live one.
 ///
 /// # Examples
 ///
@@ -469,9 +470,20 @@ impl<L: Layout> Keyboard<L> {
     /// This keyboard with Ctrl+Left Alt acting as AltGr (on layouts with AltGr), the Windows
     /// convention for keyboards without a Right Alt. Off by default.
     pub fn ctrl_alt_is_altgr(mut self, on: bool) -> Self {
+        self.set_ctrl_alt_is_altgr(on);
+        self
+    }
+
+    /// Turns Ctrl+Left Alt as AltGr on or off (see [`Keyboard::ctrl_alt_is_altgr`]).
+    pub fn set_ctrl_alt_is_altgr(&mut self, on: bool) {
         self.ctrl_alt_is_altgr = on;
         self.refresh();
-        self
+    }
+
+    /// Sets the Compose key (see [`Keyboard::with_compose_key`]). A Compose sequence in
+    /// progress still completes.
+    pub fn set_compose_key(&mut self, key: Option<KeyCode>) {
+        self.compose_key = key;
     }
 
     /// This keyboard with `key` as the Compose key (Linux users often pick
@@ -861,6 +873,11 @@ mod tests {
         // Not on a layout without AltGr.
         let mut kb = Keyboard::new(Us).ctrl_alt_is_altgr(true);
         assert_eq!(text(&run(&mut kb, &hold)), "\u{11}");
+        // Switched on while Ctrl and Alt are held: the next key sees it.
+        let mut kb = Keyboard::new(De);
+        run(&mut kb, &hold[..2]);
+        kb.set_ctrl_alt_is_altgr(true);
+        assert_eq!(text(&run(&mut kb, &hold[2..])), "@");
     }
 
     #[test]
@@ -898,6 +915,14 @@ mod tests {
         // Interrupted by an arrow.
         let out = run(&mut kb, &[c, tap(KeyCode::X), tap(KeyCode::Up)].concat());
         assert_eq!(out, [DecodedKey::Char('x'), DecodedKey::Key(KeyCode::Up)]);
+        // Turned off mid-sequence: the sequence completes, then the key reports itself.
+        run(&mut kb, &c);
+        kb.set_compose_key(None);
+        let out = run(&mut kb, &[tap(KeyCode::O), tap(KeyCode::C), c].concat());
+        assert_eq!(
+            out,
+            [DecodedKey::Char('©'), DecodedKey::Key(KeyCode::ContextMenu)]
+        );
     }
 
     #[test]
