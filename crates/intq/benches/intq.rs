@@ -350,5 +350,55 @@ fn batch_u8(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, latency, throughput_u8, throughput_u64, batch_u8);
+/// One thread pushes a 256-byte slice and pops it again: the per-item cost of the batch path
+/// without any cross-core traffic (what an interrupt handler and its bottom half pay on one core).
+fn batch_u8_one_thread(c: &mut Criterion) {
+    let mut group = c.benchmark_group("batch_u8_one_thread");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    let input = [0x5au8; BATCH];
+
+    group.bench_function("intq", |b| {
+        let mut queue: irqkit_intq::Queue<u8, BATCH_CAPACITY> = irqkit_intq::Queue::new();
+        let (mut tx, mut rx) = queue.split();
+        let mut out = [0u8; BATCH];
+        b.iter(|| {
+            let pushed = tx.push_slice(black_box(&input));
+            let popped = rx.pop_slice(&mut out);
+            black_box((pushed, popped, &out));
+        });
+    });
+    group.bench_function("rtrb", |b| {
+        let (mut tx, mut rx) = rtrb::RingBuffer::<u8>::new(BATCH_CAPACITY);
+        let mut out = [0u8; BATCH];
+        b.iter(|| {
+            let pushed = tx.push_partial_slice(black_box(&input)).0.len();
+            let popped = rx.pop_partial_slice(&mut out).0.len();
+            black_box((pushed, popped, &out));
+        });
+    });
+    group.bench_function("heapless_loop", |b| {
+        let mut queue: heapless::spsc::Queue<u8, BATCH_CAPACITY> = heapless::spsc::Queue::new();
+        let (mut tx, mut rx) = queue.split();
+        let mut out = [0u8; BATCH];
+        b.iter(|| {
+            for &byte in black_box(&input) {
+                let _ = tx.enqueue(byte);
+            }
+            for slot in out.iter_mut() {
+                *slot = rx.dequeue().unwrap_or(0);
+            }
+            black_box(&out);
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    latency,
+    throughput_u8,
+    throughput_u64,
+    batch_u8,
+    batch_u8_one_thread
+);
 criterion_main!(benches);

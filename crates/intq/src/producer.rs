@@ -122,8 +122,8 @@ impl<'a, T, const N: usize> Producer<'a, T, N> {
     ///
     /// The overrun count is the queue's equivalent of the `err_count` a Linux `atkbd` keyboard
     /// exposes in sysfs: a running total of input lost because the consumer fell behind, which
-    /// the consumer reads with [`Consumer::overruns`] and resets with
-    /// [`Consumer::take_overruns`]. The producer never blocks and never overwrites unread items
+    /// the consumer reads with [`Consumer::overruns`](crate::Consumer::overruns) and resets with
+    /// [`Consumer::take_overruns`](crate::Consumer::take_overruns). The producer never blocks and never overwrites unread items
     /// (overwriting is incompatible with a lock-free single-producer single-consumer queue: the
     /// consumer may be reading the oldest item at that moment).
     ///

@@ -147,6 +147,12 @@ impl<T, const N: usize> Queue<T, N> {
         /// static KEYBOARD: Queue<u8, 64> = Queue::new();
         /// assert_eq!(KEYBOARD.capacity(), 64);
         /// ```
+        ///
+        /// A zero capacity does not compile:
+        ///
+        /// ```compile_fail,E0080
+        /// static NOTHING: irqkit_intq::Queue<u8, 0> = irqkit_intq::Queue::new();
+        /// ```
         #[must_use]
         pub fn new() -> Self {
             #[allow(clippy::let_unit_value)]
