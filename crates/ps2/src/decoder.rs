@@ -13,7 +13,10 @@
 //!   [`KeyCode::SysRq`].
 //! - Fake shifts: keyboards wrap navigation keys and keypad `/` in `E0 2A` / `E0 AA` (set 1) or
 //!   `E0 12` / `E0 F0 12` (set 2) and their right-shift twins. They are dropped without an event
-//!   and without touching the key set, so the shift state never changes.
+//!   and without touching the key set, so the shift state never changes. In set 1 the fake
+//!   right shift `E0 36` / `E0 B6` is also BassBoost's code: `E0 B6` is BassBoost's release
+//!   only while BassBoost is held, and `E0 36` is fake while Right Shift is held or after a
+//!   fake `E0 B6` (so the pair stays fake even if the Right Shift press was lost).
 //! - Repeats: a make code for a key already held is a [`KeyKind::Repeat`], not a press.
 //! - Protocol bytes come out as [`Response`]s. In set 1 three of them are also break codes
 //!   (`0xAA` Left Shift, `0xFD` Yen, `0xFE` Keypad comma). The decoder reads them as a release
@@ -184,8 +187,8 @@ const fn is_special(byte: u8) -> bool {
 
 /// A scancode decoder for one keyboard.
 ///
-/// State: the set, the pending sequence, the reset flag and the held keys (a 32-byte
-/// [`KeySet`]): 36 bytes, `Copy`, built by a `const fn`, so it can live in a `static`.
+/// State: the set, the pending sequence, two flags and the held keys (a 32-byte [`KeySet`]):
+/// 36 bytes, `Copy`, built by a `const fn`, so it can live in a `static`.
 ///
 /// # Examples
 ///
@@ -205,6 +208,9 @@ pub struct Decoder {
     set: ScancodeSet,
     pending: Pending,
     expecting_bat: bool,
+    /// Set 1: an `E0 B6` was taken for a fake right shift release, so the `E0 36` that
+    /// closes the pair is fake too (even if the Right Shift press itself was lost).
+    fake_right_shift_up: bool,
     held: KeySet,
 }
 
@@ -215,6 +221,7 @@ impl Decoder {
             set,
             pending: Pending::Idle,
             expecting_bat: false,
+            fake_right_shift_up: false,
             held: KeySet::new(),
         }
     }
@@ -455,9 +462,24 @@ impl Decoder {
     fn set1_e0(&mut self, byte: u8) -> Events {
         let code = byte & 0x7F;
         let release = byte & 0x80 != 0;
-        // Fake shifts: E0 2A / E0 AA always; E0 36 / E0 B6 while Right Shift is held (otherwise
-        // they are BassBoost, which shares the code).
-        if code == 0x2A || (code == 0x36 && self.held.contains(KeyCode::RightShift)) {
+        // Fake shifts: E0 2A / E0 AA always. E0 36 / E0 B6 share their code with BassBoost:
+        // E0 B6 is BassBoost's release only while BassBoost is held, and E0 36 is a fake while
+        // Right Shift is held or after a fake E0 B6 (the keyboard sends them in pairs).
+        let fake = match (code, release) {
+            (0x2A, _) => true,
+            (0x36, true) if !self.held.contains(KeyCode::BassBoost) => {
+                self.fake_right_shift_up = true;
+                true
+            }
+            (0x36, false)
+                if self.fake_right_shift_up || self.held.contains(KeyCode::RightShift) =>
+            {
+                self.fake_right_shift_up = false;
+                true
+            }
+            _ => false,
+        };
+        if fake {
             self.pending = Pending::Idle;
             return Events::none();
         }

@@ -257,6 +257,21 @@ fn fake_shifts_with_shift_held_keep_shift_down() {
 }
 
 #[test]
+fn fake_right_shift_pair_survives_a_lost_right_shift_press() {
+    // Right Shift's make (0x36) was lost: the keyboard still wraps Home in E0 B6 / E0 36.
+    let mut decoder = Decoder::new(Set1);
+    assert_eq!(
+        feed(
+            &mut decoder,
+            &[0xE0, 0xB6, 0xE0, 0x47, 0xE0, 0xC7, 0xE0, 0x36]
+        ),
+        [press(Home), release(Home)]
+    );
+    // The pair is closed: a later E0 36 is BassBoost again.
+    assert_eq!(feed(&mut decoder, &[0xE0, 0x36]), [press(BassBoost)]);
+}
+
+#[test]
 fn e0_36_is_bass_boost_when_right_shift_is_not_held() {
     assert_eq!(
         run(Set1, &[0xE0, 0x36, 0xE0, 0xB6]),
