@@ -786,3 +786,25 @@ fn runtime_layout_switch() {
     let mut kb = Keyboard::new(dyn_layout);
     assert_eq!(type_keys(&mut kb, &[], &[K::E]), "f");
 }
+
+#[test]
+fn jis_keys_from_set1_bytes() {
+    // Set 1 JIS keys are plain bytes: Yen 7D, Ro 73 (breaks FD and F3), here with Shift.
+    let bytes = [
+        0x7D, 0xFD, // Yen
+        0x73, 0xF3, // Ro
+        0x2A, 0x7D, 0xFD, 0x73, 0xF3, 0xAA, // Shift + Yen, Ro
+        0x1A, 0x9A, // [ position: @
+        0x28, 0xA8, // ' position: :
+    ];
+    let mut decoder = Decoder::new(ScancodeSet::Set1);
+    let mut kb = Keyboard::new(Jis::new());
+    let text: String = bytes
+        .iter()
+        .flat_map(|&b| decoder.feed(b))
+        .flat_map(|e| kb.process_event(e))
+        .filter_map(DecodedKey::char)
+        .collect();
+    assert_eq!(text, "\\\\|_@:");
+    assert_eq!(kb.modifiers(), Modifiers::empty());
+}
