@@ -245,7 +245,11 @@ impl Executor {
     /// assert!(EXEC.claim().is_ok());
     /// ```
     pub fn claim(&self) -> Result<Runner<'_>, RunError> {
-        if self.running.swap(true, Ordering::Acquire) {
+        if self
+            .running
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
             return Err(RunError::Busy);
         }
         Ok(Runner { executor: self })

@@ -21,18 +21,36 @@ fn model(f: impl Fn() + Sync + Send + 'static) {
     if builder.preemption_bound.is_none() {
         builder.preemption_bound = Some(3);
     }
-    builder.check(f);
+    // Three threads each taking the executor's queues: longer paths than loom's default allows.
+    builder.max_branches = 20_000;
+    let executions = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = executions.clone();
+    builder.check(move || {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        f();
+    });
+    let executions = executions.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(executions > 1, "loom explored {executions} executions");
+    std::println!("loom explored {executions} executions");
+}
+
+/// Initialises loom lazy statics on the calling (main) thread. loom synchronises every access
+/// to a lazy static with the thread that initialised it, so a static first touched by the
+/// "interrupt" thread would add a happens-before edge the real code does not have.
+fn touch(statics: &[&dyn Sync]) {
+    std::hint::black_box(statics);
 }
 
 /// Drains the executor (retrying while another thread holds it); returns the runs.
 fn drain(executor: &Executor) -> u32 {
-    loop {
+    for _ in 0..1000 {
         match executor.run_until_idle() {
             Ok(report) => return report.ran,
             Err(RunError::Busy) => thread::yield_now(),
             Err(e) => panic!("{e}"),
         }
     }
+    panic!("executor stayed busy: {executor:?}");
 }
 
 #[test]
@@ -54,13 +72,13 @@ fn schedule_publishes_data_to_the_run() {
     }
 
     model(|| {
-        let irq = thread::spawn(|| {
-            // SAFETY: loom reports the write if it races with the handler's read.
-            DATA.0.with_mut(|v| unsafe { *v = 7 });
-            assert!(A.schedule());
-        });
-        let mut ran = drain(&EXEC);
-        irq.join().unwrap();
+        touch(&[&*EXEC as &dyn Sync, &*DATA, &*SEEN, &*A]);
+        // The executor runs on a second thread while this one plays the interrupt.
+        let runner = thread::spawn(|| drain(&EXEC));
+        // SAFETY: loom reports the write if it races with the handler's read.
+        DATA.0.with_mut(|v| unsafe { *v = 7 });
+        assert!(A.schedule());
+        let mut ran = runner.join().unwrap();
         ran += drain(&EXEC);
         assert_eq!(ran, 1);
         assert_eq!(SEEN.load(Ordering::Relaxed), 1);
@@ -75,6 +93,7 @@ fn concurrent_schedules_coalesce_without_loss() {
         static ref A: Work = Work::new(&EXEC, || {});
     }
     model(|| {
+        touch(&[&*EXEC as &dyn Sync, &*A]);
         let first = thread::spawn(|| u32::from(A.schedule()));
         let second = thread::spawn(|| u32::from(A.schedule()));
         let mut ran = drain(&EXEC);
@@ -93,6 +112,7 @@ fn schedule_vs_run_vs_cancel() {
         static ref A: Work = Work::new(&EXEC, || {});
     }
     model(|| {
+        touch(&[&*EXEC as &dyn Sync, &*A]);
         // One run is already pending when the race starts.
         let mut newly = u32::from(A.schedule());
         let irq = thread::spawn(|| u32::from(A.schedule()));
@@ -125,6 +145,7 @@ fn two_runners_and_a_rescheduling_interrupt_never_overlap_runs() {
         ACTIVE.store(false, Ordering::Release);
     }
     model(|| {
+        touch(&[&*EXEC as &dyn Sync, &*ACTIVE, &*A]);
         let mut newly = u32::from(A.schedule());
         let irq = thread::spawn(|| u32::from(A.schedule()));
         let other = thread::spawn(|| match EXEC.run_until_idle() {
@@ -152,6 +173,7 @@ fn disable_enable_vs_schedule_vs_run() {
         static ref A: Work = Work::new(&EXEC, || {});
     }
     model(|| {
+        touch(&[&*EXEC as &dyn Sync, &*A]);
         let irq = thread::spawn(|| u32::from(A.schedule()));
         let toggler = thread::spawn(|| {
             A.disable().unwrap();
@@ -175,6 +197,7 @@ fn task_wake_vs_poll() {
         static ref SLOT: TaskSlot<64> = TaskSlot::new(&EXEC);
     }
     model(|| {
+        touch(&[&*EXEC as &dyn Sync, &*READY, &*SLOT]);
         SLOT.spawn(std::future::poll_fn(|_cx| {
             if READY.load(Ordering::Acquire) {
                 std::task::Poll::Ready(())
