@@ -61,15 +61,16 @@
 //!   U+001D, `^` U+001E, `_` U+001F, `?` DEL. It follows the layout's letter, so the AZERTY
 //!   `A` key (US `Q` position) gives U+0001. Other characters come out unchanged; look at
 //!   [`Keyboard::modifiers`] for shortcuts. Alt and Meta never change the character.
-//! - **Shared keys**: Space `' '`, Enter and keypad Enter `'\n'`, Tab `'\t'`, Backspace
-//!   U+0008, Escape U+001B; keypad `/ * - + = , ( ) ±` always type their character.
+//! - **Shared keys** ([`shared_key`](crate::layout::shared_key)): Space `' '`, Enter and
+//!   keypad Enter `'\n'`, Tab `'\t'`, Backspace U+0008, Escape U+001B; keypad
+//!   `/ * - + = , ( ) ±` always type their character.
 //! - **Keypad digits** type digits and the layout's decimal separator while Num Lock is on,
 //!   and act as navigation keys while it is off (7 Home, 8 Up, 9 Page Up, 4 Left,
 //!   6 Right, 1 End, 2 Down, 3 Page Down, 0 Insert, `.` Delete; 5 reports itself). Shift
 //!   inverts Num Lock for these keys, as on Windows and X11.
 //! - **Non-character keys** (arrows, F-keys, Delete, Home, ...) and keys that type nothing at
-//!   the current level come out as [`DecodedKey::Key`]. Modifier, lock and release events
-//!   produce nothing.
+//!   the current level come out as [`DecodedKey::Key`]. Modifier events, lock repeats and
+//!   releases produce nothing. A typematic repeat of a character key types it again.
 //! - **Dead keys** wait for the next character. If the layout composes the pair, the composed
 //!   character comes out; Space gives the dead key's own symbol; a dead key pressed twice
 //!   gives its symbol once; any other character gives the symbol then that character; a
@@ -78,7 +79,9 @@
 //!   (so Ctrl+`^` on French is U+001E).
 //! - **Compose** (off unless [`Keyboard::with_compose_key`] names a key): Compose, then two
 //!   characters, gives [`compose_pair`] of them; an unknown pair gives both characters. A dead
-//!   key inside a Compose sequence counts as its symbol. Pressing Compose again cancels.
+//!   key inside a Compose sequence counts as its symbol. Pressing Compose again cancels the
+//!   sequence (typing the character it held, if any). The Compose key, even a modifier key,
+//!   does nothing else.
 //!
 //! No input is lost: whenever a pending dead key or Compose character cannot combine, it is
 //! typed before what interrupted it, so one event yields at most two [`DecodedKey`]s.
