@@ -61,7 +61,7 @@
 //!   U+001D, `^` U+001E, `_` U+001F, `?` DEL. It follows the layout's letter, so the AZERTY
 //!   `A` key (US `Q` position) gives U+0001. Other characters come out unchanged; look at
 //!   [`Keyboard::modifiers`] for shortcuts. Alt and Meta never change the character.
-//! - **Shared keys** ([`shared_key`](crate::layout::shared_key)): Space `' '`, Enter and
+//! - **Shared keys** ([`shared_key`]): Space `' '`, Enter and
 //!   keypad Enter `'\n'`, Tab `'\t'`, Backspace U+0008, Escape U+001B; keypad
 //!   `/ * - + = , ( ) ±` always type their character.
 //! - **Keypad digits** type digits and the layout's decimal separator while Num Lock is on,
