@@ -145,7 +145,7 @@ impl Event {
 ///     [Event::Key(KeyEvent::press(KeyCode::Hangul)), Event::Key(KeyEvent::release(KeyCode::Hangul))]
 /// );
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[must_use = "the events of a byte are lost unless they are read"]
 pub struct Events {
@@ -231,6 +231,15 @@ impl Events {
     }
 }
 
+/// Equal when the events left to iterate are equal (slots past the end do not count).
+impl PartialEq for Events {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_array() == other.to_array()
+    }
+}
+
+impl Eq for Events {}
+
 /// The release of the key of a key event (other events are returned as they are).
 const fn release_of(event: Event) -> Event {
     match event {
@@ -297,6 +306,7 @@ mod tests {
         assert_eq!(events.next(), Some(p));
         assert_eq!(events.to_array(), [Some(r), None, None]);
         assert_eq!(events.next(), Some(r));
+        assert_eq!(events, Events::none(), "stale slots do not count");
         assert!(events.is_empty());
         assert_eq!(events.next(), None);
     }
