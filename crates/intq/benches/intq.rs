@@ -14,7 +14,9 @@ use std::hint::black_box;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{
+    criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
+};
 use irqkit_intq::WakeMode;
 
 const CAPACITY: usize = 1024;
@@ -203,7 +205,10 @@ fn latency(c: &mut Criterion) {
 fn throughput<T: Item>(c: &mut Criterion, name: &str) {
     let mut group = c.benchmark_group(name);
     group.throughput(Throughput::Elements(ITEMS_PER_ITER));
-    group.sample_size(10);
+    // Each iteration is long and may be disturbed by the scheduler: flat sampling, and read the
+    // median (criterion's estimates.json) rather than the mean.
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(20);
 
     group.bench_function("intq_level", |b| {
         b.iter_custom(|iters| {
@@ -299,7 +304,8 @@ fn transfer_batches(
 fn batch_u8(c: &mut Criterion) {
     let mut group = c.benchmark_group("batch_u8");
     group.throughput(Throughput::Elements(BATCH_ITEMS_PER_ITER));
-    group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(20);
 
     for mode in [WakeMode::Level, WakeMode::Off] {
         let id = BenchmarkId::new("intq", format!("{mode:?}").to_lowercase());
