@@ -587,28 +587,41 @@ impl<L: Layout> Keyboard<L> {
         let def = self.layout.key(code);
         let mut bits = def.bits(self.level_of(&def));
         if bits == NONE_BITS {
-            // A hand-written layout may leave the shared keys out.
-            let shared = shared_key(code);
-            bits = shared.bits(self.level_of(&shared));
+            bits = self.shared_bits(code);
         }
-        let ctrl = self.ctrl;
         // The common case: a plain character, no Ctrl, nothing pending.
-        if bits & TAGS == 0 && !ctrl && matches!(self.pending, Pending::None) {
+        if bits & TAGS == 0 && !self.ctrl && matches!(self.pending, Pending::None) {
             if let Some(c) = char::from_u32(bits).filter(|_| bits != NONE_BITS) {
                 return DecodedKeys::one(DecodedKey::Char(c));
             }
         }
+        self.finish(code, event.kind, bits)
+    }
+
+    /// Everything but a plain character: Ctrl, dead keys, pending sequences, non-character
+    /// keys. Kept out of line so that [`Keyboard::process`] stays small enough to inline.
+    #[inline(never)]
+    fn finish(&mut self, code: KeyCode, kind: KeyKind, bits: u32) -> DecodedKeys {
+        let ctrl = self.ctrl;
         match unpack(bits) {
             Action::Char(c) => self.typed(if ctrl { control_char(c) } else { c }),
             Action::Dead { spacing, .. } if ctrl => self.typed(control_char(spacing)),
-            Action::Dead { .. } if event.kind == KeyKind::Repeat => DecodedKeys::none(),
+            Action::Dead { .. } if kind == KeyKind::Repeat => DecodedKeys::none(),
             Action::Dead { accent, spacing } => self.dead(accent, spacing),
             Action::Key(key) => self.interrupted_by(DecodedKey::Key(key)),
             Action::None => self.interrupted_by(DecodedKey::Key(code)),
         }
     }
 
+    /// A hand-written layout may leave the shared keys out: their action now.
+    #[inline(never)]
+    fn shared_bits(&self, code: KeyCode) -> u32 {
+        let shared = shared_key(code);
+        shared.bits(self.level_of(&shared))
+    }
+
     /// A modifier or lock key event (`role` from [`ROLES`]).
+    #[inline(never)]
     fn state_key(&mut self, role: u16, kind: KeyKind) -> DecodedKeys {
         let modifier = Modifiers::from_bits_truncate(role as u8);
         let lock = Locks::from_bits_truncate((role >> 8) as u8);
@@ -701,6 +714,7 @@ impl<L: Layout> Keyboard<L> {
     }
 
     /// The Compose key was pressed.
+    #[cold]
     fn compose_pressed(&mut self) -> DecodedKeys {
         let pending = core::mem::replace(&mut self.pending, Pending::Compose);
         match pending {
