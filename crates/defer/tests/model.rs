@@ -345,16 +345,17 @@ fn irq_strategy() -> impl Strategy<Value = Vec<Op>> {
     )
 }
 
-fn cases() -> u32 {
+fn config() -> ProptestConfig {
+    let mut config = ProptestConfig::with_cases(if cfg!(miri) { 3 } else { 256 });
     if cfg!(miri) {
-        4
-    } else {
-        256
+        // Miri's isolation has no file system for the regression file.
+        config.failure_persistence = None;
     }
+    config
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(config())]
 
     #[test]
     fn matches_the_model(program in program_strategy()) {
