@@ -36,7 +36,10 @@ fuzz_target!(|data: &[u8]| {
 
 /// The key's press, encoded and decoded again from scratch, is a press of the same key.
 fn check_round_trip(set: ScancodeSet, key: KeyEvent) {
-    let press = KeyEvent { code: key.code, kind: KeyKind::Press };
+    let press = KeyEvent {
+        code: key.code,
+        kind: KeyKind::Press,
+    };
     let bytes = encode(set, press).unwrap_or_else(|e| panic!("{set}: decoded {key:?} but {e}"));
     let mut fresh = Decoder::new(set);
     let first = bytes.iter().flat_map(|&b| fresh.feed(b)).next();
