@@ -119,14 +119,25 @@ impl<T: Send> Rx<T> for Crossbeam<'_, T> {
     }
 }
 
-/// Spin a little, then yield the core (the other side may need it).
+/// Spin a little, then yield the core (the other side may need it). `INTQ_BENCH_SPINS` sets how
+/// many spins come before a yield (default 64).
 struct Backoff(u32);
+
+fn spins_before_yield() -> u32 {
+    static SPINS: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *SPINS.get_or_init(|| {
+        std::env::var("INTQ_BENCH_SPINS")
+            .ok()
+            .and_then(|text| text.parse().ok())
+            .unwrap_or(64)
+    })
+}
 
 impl Backoff {
     #[inline]
     fn snooze(&mut self) {
         self.0 += 1;
-        if self.0 < 64 {
+        if self.0 < spins_before_yield() {
             std::hint::spin_loop();
         } else {
             self.0 = 0;
