@@ -23,6 +23,11 @@ use crate::Consumer;
 /// notifications for bursts, correct only if every consumer run drains the queue until
 /// [`Consumer::try_pop`] reports empty (the consumer's empty check then pairs with the
 /// producer's edge check, so the next push is seen as an edge).
+///
+/// The fence is not a read-modify-write of shared data (it is `dmb` on ARM; on x86 the compiler
+/// emits a locked no-op on the stack), but it does drain the store buffer once per push. An
+/// interrupt handler pushing at device rate never notices; a bulk stream that pushes one item at a
+/// time at full speed should use the batch API (one fence per batch) or `Off`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum WakeMode {
     /// Notify after every push (and once per batch / chunk commit).

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use irqkit_intq::{Pend, Queue, Spin, WakeMode};
 
@@ -157,13 +157,17 @@ fn block_on<F: Future>(future: F) -> (F::Output, usize) {
             }
             return (output, lost);
         }
+        // Wait for the wake-up, but no longer than the deadline. `park_timeout` may return early
+        // (a stale unpark token from an earlier waker of this thread), so time it ourselves.
         timed_out = false;
+        let deadline = Instant::now() + Duration::from_millis(if cfg!(miri) { 50 } else { 500 });
         while !state.woken.swap(false, Ordering::Acquire) {
-            thread::park_timeout(Duration::from_millis(if cfg!(miri) { 50 } else { 500 }));
-            if !state.woken.load(Ordering::Acquire) {
+            let now = Instant::now();
+            if now >= deadline {
                 timed_out = true;
                 break;
             }
+            thread::park_timeout(deadline - now);
         }
     }
 }
