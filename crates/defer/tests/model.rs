@@ -269,6 +269,11 @@ fn real_op(op: Op) {
     log(entry);
 }
 
+/// Every leaked executor and item stays reachable from here, so Miri's leak check (which
+/// ignores memory reachable from statics) accepts the `'static` items each case needs.
+static LEAKED: std::sync::Mutex<Vec<(&'static Executor, Vec<&'static Work>)>> =
+    std::sync::Mutex::new(Vec::new());
+
 fn run_real(program: &Program, inject: Option<(u32, Vec<Op>)>) -> (Log, u32) {
     let executor: &'static Executor = Box::leak(Box::new(Executor::new().with_clock(clock)));
     let works: Vec<&'static Work> = (0..ITEMS)
@@ -284,6 +289,7 @@ fn run_real(program: &Program, inject: Option<(u32, Vec<Op>)>) -> (Log, u32) {
         })
         .collect();
     WORKS.with(|w| *w.borrow_mut() = works.clone());
+    LEAKED.lock().unwrap().push((executor, works.clone()));
     THEN.with(|t| t.set(program.then));
     STEP.with(|s| s.set(0));
     INJECT.with(|i| *i.borrow_mut() = inject);
