@@ -13,6 +13,7 @@
 //! | async tasks | `static T: TaskSlot<N> = TaskSlot::new(&EXEC)`, [`TaskSlot::spawn`] |
 //! | delayed work | [`Executor::tick`] from the timer IRQ, [`Work::schedule_after`], [`sleep`] |
 //! | observability | [`Executor::stats`], [`Work::runs`], feature `defmt` |
+//! | an irqkit-intq queue that schedules its consumer | `Queue::new().with_pend(&WORK)` (feature `intq`, default) |
 //!
 //! # Semantics (those of Linux tasklets and BH workqueues)
 //!
@@ -66,6 +67,8 @@
 mod fmt;
 
 mod executor;
+#[cfg(feature = "intq")]
+mod pend;
 mod sync;
 mod task;
 mod timer;

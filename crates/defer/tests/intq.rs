@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::thread;
 
 use irqkit_defer::{Budget, Executor, TaskSlot, Work};
-use irqkit_intq::{Consumer, PendFn, Queue};
+use irqkit_intq::{Consumer, Queue};
 
 fn bytes() -> u32 {
     if cfg!(miri) {
@@ -21,11 +21,8 @@ fn bytes() -> u32 {
 fn keyboard_bottom_half_drains_the_interrupt_queue() {
     static EXEC: Executor = Executor::new();
     static KBD_BH: Work = Work::new(&EXEC, kbd_bottom_half);
-    fn pend_kbd_bh() {
-        KBD_BH.schedule();
-    }
-    static PEND: PendFn = PendFn(pend_kbd_bh);
-    static KBD_QUEUE: Queue<u8, 16> = Queue::new().with_pend(&PEND);
+    // The work item itself is the queue's pend hook (feature `intq`).
+    static KBD_QUEUE: Queue<u8, 16> = Queue::new().with_pend(&KBD_BH);
     static RX: Mutex<Option<Consumer<'static, u8, 16>>> = Mutex::new(None);
     static RECEIVED: Mutex<Vec<u8>> = Mutex::new(Vec::new());
     fn kbd_bottom_half() {

@@ -42,11 +42,14 @@ pub enum WakeMode {
 /// A hook the producer calls to schedule the consumer (a bottom half, a softirq, a tasklet, an
 /// RTOS event) from interrupt context.
 ///
-/// `irqkit-defer` implements this for its work items. Implementations must be short and must
+/// `irqkit-defer` implements this for its work items (its `intq` feature, on by default):
+/// `Queue::new().with_pend(&KBD_BH)`. Implementations must be short and must
 /// not block: they run inside the interrupt handler.
 pub trait Pend: Sync {
-    /// Marks the consumer as runnable.
-    fn pend(&self);
+    /// Marks the consumer as runnable. The hook is a `static` (the queue holds a
+    /// `&'static dyn Pend`), so implementations may hand `self` on, as a work item's schedule
+    /// that links the item into a queue does.
+    fn pend(&'static self);
 }
 
 /// A [`Pend`] hook that calls a plain function.
@@ -64,7 +67,7 @@ pub trait Pend: Sync {
 pub struct PendFn(pub fn());
 
 impl Pend for PendFn {
-    fn pend(&self) {
+    fn pend(&'static self) {
         (self.0)();
     }
 }

@@ -221,7 +221,7 @@ fn no_lost_wakeup_batch() {
 struct CountPends(AtomicUsize);
 
 impl Pend for CountPends {
-    fn pend(&self) {
+    fn pend(&'static self) {
         self.0
             .store(self.0.load(Ordering::Relaxed) + 1, Ordering::Release);
     }

@@ -16,7 +16,7 @@ use irqkit_intq::{Pend, Queue, Spin, WakeMode};
 struct CountPends(AtomicUsize);
 
 impl Pend for CountPends {
-    fn pend(&self) {
+    fn pend(&'static self) {
         self.0.fetch_add(1, Ordering::Relaxed);
     }
 }

@@ -18,7 +18,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use irqkit_defer::{Work, MAX_DELAY};
 use irqkit_hal::critical_section::{self, Mutex};
 use irqkit_hal::{poll_until, PortIo, Timeout};
-use irqkit_intq::{Consumer, PendFn, Producer, Queue};
+use irqkit_intq::{Consumer, Producer, Queue};
 use irqkit_ps2::controller::spec::{DATA_PORT, STATUS_COMMAND_PORT};
 use irqkit_ps2::controller::{
     ByteOutcome, Command, CommandEngine, CommandId, Completion, EngineTiming, QueueFull, Reply,
@@ -72,8 +72,8 @@ impl fmt::Display for PipelineStats {
     }
 }
 
-static PEND_BOTTOM_HALF: PendFn = PendFn(pend_bottom_half);
-static SCANCODES: Queue<u8, QUEUE_LEN> = Queue::new().with_pend(&PEND_BOTTOM_HALF);
+/// Every push schedules the bottom half (irqkit-defer's `Work` is an irqkit-intq `Pend`).
+static SCANCODES: Queue<u8, QUEUE_LEN> = Queue::new().with_pend(&BOTTOM_HALF);
 /// The top half's end of the queue.
 static PRODUCER: Mutex<RefCell<Option<Producer<'static, u8, QUEUE_LEN>>>> =
     Mutex::new(RefCell::new(None));
@@ -205,11 +205,6 @@ fn top_half(_irq: u8) {
             let _ = producer.push_or_count(byte);
         }
     });
-}
-
-/// The queue's pend hook, run by the producer in the top half after each push.
-fn pend_bottom_half() {
-    BOTTOM_HALF.schedule();
 }
 
 fn bottom_half() {
