@@ -19,7 +19,9 @@ commands:
   test [--only STEP[,STEP]] [--skip STEP[,STEP]] [--no-install] [--fuzz-seconds N]
                  install what is missing, run every check, print a summary
   demo           boot the demo kernel under QEMU and stream its serial output
-  bench [CRATE]  run the criterion benchmarks (all crates with benches/, or the named ones)
+  bench [CRATE...] [-- ARGS]
+                 run the criterion benchmarks (all crates with benches/, or the named
+                 ones); ARGS go to criterion, e.g. -- --measurement-time 3
   steps          list the steps of `test`
 ";
 

@@ -488,12 +488,31 @@ pub fn demo(args: &[String]) -> Result<(), String> {
         .args(args.iter().cloned()))
 }
 
+/// The bench targets of a crate: the files in its benches/ folder.
+fn bench_targets(c: &Crate) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(c.dir.join("benches"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            name.strip_suffix(".rs").map(str::to_string)
+        })
+        .collect();
+    names.sort();
+    names
+}
+
 pub fn bench(args: &[String]) -> Result<(), String> {
+    // `cargo xtask bench [CRATE...] [-- CRITERION ARGS]`
+    let split = args.iter().position(|a| a == "--").unwrap_or(args.len());
+    let (names, criterion_args) = (&args[..split], args.get(split + 1..).unwrap_or(&[]));
     let crates = library_crates();
-    let chosen: Vec<&Crate> = if args.is_empty() {
+    let chosen: Vec<&Crate> = if names.is_empty() {
         crates.iter().filter(|c| c.has("benches")).collect()
     } else {
-        args.iter()
+        names
+            .iter()
             .map(|a| {
                 crates
                     .iter()
@@ -503,7 +522,12 @@ pub fn bench(args: &[String]) -> Result<(), String> {
             .collect::<Result<_, _>>()?
     };
     for c in chosen {
-        run(&cargo().args(["bench", "-p", &c.name]))?;
+        // Name the criterion targets: the lib's libtest harness would reject criterion's flags.
+        let mut cmd = cargo().args(["bench", "-p", &c.name]);
+        for bench in bench_targets(c) {
+            cmd = cmd.args(["--bench", &bench]);
+        }
+        run(&cmd.arg("--").args(criterion_args.iter().cloned()))?;
     }
     Ok(())
 }
