@@ -49,15 +49,33 @@ pub fn rust(needs_nightly: bool) -> Result<(), String> {
     }
     run(&Cmd::new("rustup").args(["component", "add", "rustfmt", "clippy"]))?;
     if needs_nightly {
-        run(&Cmd::new("rustup").args([
-            "toolchain",
-            "install",
-            "nightly",
-            "--profile",
-            "minimal",
-            "--component",
-            "miri,rust-src,llvm-tools",
-        ]))?;
+        // Keep an installed nightly as it is (an update would change the Miri and fuzz
+        // toolchain under our feet); add only the components.
+        let toolchains = Command::new("rustup")
+            .args(["toolchain", "list"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        if toolchains.lines().any(|l| l.starts_with("nightly")) {
+            run(&Cmd::new("rustup").args([
+                "component",
+                "add",
+                "--toolchain",
+                "nightly",
+                "miri",
+                "rust-src",
+            ]))?;
+        } else {
+            run(&Cmd::new("rustup").args([
+                "toolchain",
+                "install",
+                "nightly",
+                "--profile",
+                "minimal",
+                "--component",
+                "miri,rust-src",
+            ]))?;
+        }
     }
     Ok(())
 }
