@@ -18,7 +18,8 @@ use crate::KeyCode;
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Us;
 
-const fn def(key: KeyCode) -> KeyDef {
+/// The US key definitions; layouts that differ from US in a few keys fall back to it.
+pub(super) const fn def(key: KeyCode) -> KeyDef {
     use KeyCode::*;
     match key {
         Backquote => KeyDef::symbol('`', '~'),
