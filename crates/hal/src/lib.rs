@@ -10,6 +10,7 @@
 //! | x86 `in` / `out` instructions | [`x86::X86PortIo`] (feature `x86`) |
 //! | a device's registers mapped into memory | [`mmio::MmioPorts`] |
 //! | PCI configuration space over ports 0xCF8 / 0xCFC | [`pci::PciConfig`] |
+//! | handing memory to a bus-master device (DMA) | [`dma::DmaMap`], [`dma::IdentityMap`] |
 //! | delays | [`DelayNs`] from embedded-hal 1.0 |
 //! | bounded waits ("poll the status register for at most 10 ms") | [`timeout::poll_until`] |
 //! | masking interrupts | the re-exported [`critical_section`] crate |
@@ -52,6 +53,7 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod dma;
 pub mod mmio;
 pub mod pci;
 pub mod port;
