@@ -284,6 +284,12 @@ impl<'a> DeviceCtx<'a> {
         self.core.irq.set_line(self.lines, line, high);
     }
 
+    /// The simulated physical memory, for bus-master models: read and write by bus address
+    /// (see [`SimMemory`](crate::SimMemory)).
+    pub fn memory(&self) -> &crate::SimMemory {
+        &self.core.memory
+    }
+
     /// The current level of `line`.
     pub fn line_level(&self, line: Line) -> bool {
         self.lines.level(line)

@@ -18,6 +18,7 @@
 //! | check what the driver did | [`Bus::log`] ([`LogEntry`], [`Access`]) |
 //! | check an exact access sequence | [`ScriptedPorts`] |
 //! | lost / corrupted / late accesses | wrap a model in [`Faulty`] |
+//! | memory a bus-master model reads and writes; the driver's [`DmaMap`](irqkit_hal::dma::DmaMap) | [`Sim::memory`] ([`SimMemory`]), [`DeviceCtx::memory`] in models |
 //!
 //! # For model authors
 //!
@@ -87,6 +88,7 @@ mod fault;
 pub mod i8042;
 mod irq;
 mod log;
+pub mod memory;
 mod script;
 mod sim;
 mod time;
@@ -96,6 +98,7 @@ pub use device::{Device, DeviceAddr, DeviceCtx, DeviceId, Width};
 pub use fault::{Fault, Faulty, Injected, Match};
 pub use irq::{IrqLines, Line, Trigger, DEFAULT_STORM_LIMIT};
 pub use log::{Access, LogEntry, Target};
+pub use memory::SimMemory;
 pub use script::ScriptedPorts;
 pub use sim::Sim;
 pub use time::{Clock, EventId, SimTime};

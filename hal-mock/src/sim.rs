@@ -10,6 +10,7 @@ use crate::bus::{Bus, BusTiming, Mapping, Slot};
 use crate::device::DeviceCtx;
 use crate::irq::{self, IrqLines, IrqState, LineTable};
 use crate::log::LogEntry;
+use crate::memory::SimMemory;
 use crate::time::{Clock, EventQueue, Scheduled, SimTime};
 
 /// A simulated machine: the I/O bus with its device models, a virtual clock and interrupt lines.
@@ -41,6 +42,7 @@ pub struct Sim {
 struct Shared {
     state: Mutex<State>,
     lines: LineTable,
+    memory: SimMemory,
 }
 
 /// Everything behind the lock.
@@ -59,6 +61,8 @@ pub(crate) struct Core {
     pub(crate) now: SimTime,
     pub(crate) events: EventQueue,
     pub(crate) irq: IrqState,
+    /// The simulated physical memory (a handle; the memory has its own lock).
+    pub(crate) memory: SimMemory,
 }
 
 thread_local! {
@@ -119,6 +123,7 @@ impl fmt::Debug for Sim {
 impl Sim {
     /// A machine with nothing attached, at time zero, all lines low.
     pub fn new() -> Self {
+        let memory = SimMemory::new();
         Self {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
@@ -126,9 +131,13 @@ impl Sim {
                     map: Vec::new(),
                     log: Vec::new(),
                     timing: BusTiming::default(),
-                    core: Core::default(),
+                    core: Core {
+                        memory: memory.clone(),
+                        ..Core::default()
+                    },
                 }),
                 lines: LineTable::default(),
+                memory,
             }),
         }
     }
@@ -146,6 +155,13 @@ impl Sim {
     /// A handle to the interrupt lines.
     pub fn lines(&self) -> IrqLines {
         IrqLines::new(self.clone())
+    }
+
+    /// A handle to the simulated physical memory (implements
+    /// [`irqkit_hal::dma::DmaMap`]; device models reach it through
+    /// [`DeviceCtx::memory`](crate::DeviceCtx::memory)).
+    pub fn memory(&self) -> SimMemory {
+        self.shared.memory.clone()
     }
 
     /// The current virtual time.
