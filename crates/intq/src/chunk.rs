@@ -12,8 +12,8 @@ use crate::{CommitError, Consumer, Producer};
 /// Free slots reserved by [`Producer::write_chunk_uninit`], to be written in place and then
 /// published with one index store.
 ///
-/// Dropping the chunk without committing publishes nothing (items written into it are then
-/// leaked, never dropped, and the slots stay free).
+/// Dropping (or leaking) the chunk without committing publishes nothing (items written into it
+/// are then leaked, never dropped, and the slots stay free).
 pub struct WriteChunkUninit<'p, 'a, T, const N: usize> {
     producer: &'p mut Producer<'a, T, N>,
     tail: usize,
@@ -85,19 +85,29 @@ impl<'p, 'a, T, const N: usize> WriteChunkUninit<'p, 'a, T, N> {
     /// Moves items from `items` into the chunk until either runs out, publishes them, and
     /// returns how many were written. Items beyond the chunk's length are not taken from the
     /// iterator.
-    pub fn fill_from_iter<I: IntoIterator<Item = T>>(mut self, items: I) -> usize {
-        let mut written = 0;
-        {
-            let (first, second) = self.as_mut_slices();
-            for (slot, item) in first.iter_mut().chain(second.iter_mut()).zip(items) {
-                slot.write(item);
-                written += 1;
-            }
+    ///
+    /// If the iterator panics, the items it yielded before are published all the same (nothing
+    /// is lost or leaked), then the panic goes on.
+    pub fn fill_from_iter<I: IntoIterator<Item = T>>(self, items: I) -> usize {
+        let (slot, first_len, second_len) = Ring::<N>::split_range(self.tail, self.len);
+        let mut items = items.into_iter();
+        // Publishes on every exit, unwinding included: a slot counts in `written` only once it
+        // holds an item, so exactly the initialized slots are published.
+        let mut publish = PublishOnDrop {
+            producer: self.producer,
+            tail: self.tail,
+            written: 0,
+        };
+        let slots = (slot..slot + first_len).chain(0..second_len);
+        for slot in slots {
+            let Some(item) = items.next() else { break };
+            // SAFETY: the chunk's slots are free and belong to the producer, which `publish`
+            // borrows mutably (see `as_mut_slices`); `slot < N` by `split_range`. Writing a
+            // `MaybeUninit` slot drops nothing.
+            unsafe { (*publish.producer.queue().slot_ptr(slot)).write(item) };
+            publish.written += 1;
         }
-        // SAFETY: exactly the first `written` slots were initialized above.
-        let committed = unsafe { self.commit(written) };
-        debug_assert!(committed.is_ok());
-        written
+        publish.written
     }
 
     /// Copies as many items of `items` as fit, publishes them, and returns how many were
@@ -138,10 +148,60 @@ impl<T, const N: usize> fmt::Debug for WriteChunkUninit<'_, '_, T, N> {
     }
 }
 
+/// Publishes the first `written` slots from `tail` when dropped (normal exit or unwinding).
+struct PublishOnDrop<'p, 'a, T, const N: usize> {
+    producer: &'p mut Producer<'a, T, N>,
+    tail: usize,
+    /// Slots from `tail` that hold an item. Raised only after the slot was written.
+    written: usize,
+}
+
+impl<T, const N: usize> Drop for PublishOnDrop<'_, '_, T, N> {
+    fn drop(&mut self) {
+        if self.written > 0 {
+            self.producer.publish(self.tail, self.written);
+        }
+    }
+}
+
+/// Frees the first `dropped` slots from `head` when dropped (normal exit or unwinding).
+struct ReleaseOnDrop<'c, 'a, T, const N: usize> {
+    consumer: &'c mut Consumer<'a, T, N>,
+    head: usize,
+    /// Slots from `head` whose item was dropped (or is being dropped).
+    dropped: usize,
+}
+
+impl<T, const N: usize> Drop for ReleaseOnDrop<'_, '_, T, N> {
+    fn drop(&mut self) {
+        if self.dropped > 0 {
+            self.consumer.release(self.head, self.dropped);
+        }
+    }
+}
+
 /// The oldest items, borrowed in place by [`Consumer::read_chunk`]; consume some or all of them
 /// with [`commit`](Self::commit), or move them out by value with `into_iter`.
 ///
-/// Dropping the chunk without committing leaves every item in the queue.
+/// Dropping (or leaking) the chunk without committing leaves every item in the queue.
+///
+/// Like the [`Consumer`], a chunk is `Send` if `T` is and `Sync` only if `T` is `Sync` too,
+/// because `as_slices(&self)` hands out `&T`:
+///
+/// ```compile_fail,E0277
+/// use core::cell::Cell;
+/// use irqkit_intq::Queue;
+///
+/// let mut queue: Queue<Cell<u32>, 4> = Queue::new();
+/// let (mut tx, mut rx) = queue.split();
+/// tx.try_push(Cell::new(0)).unwrap();
+/// let chunk = rx.read_chunk(1);
+/// let chunk = &chunk;
+/// std::thread::scope(|s| {
+///     s.spawn(move || chunk.as_slices().0[0].set(1)); // error: `Cell<u32>` is not `Sync`
+///     chunk.as_slices().0[0].set(2);
+/// });
+/// ```
 pub struct ReadChunk<'c, 'a, T, const N: usize> {
     consumer: &'c mut Consumer<'a, T, N>,
     head: usize,
@@ -204,6 +264,9 @@ impl<'c, 'a, T, const N: usize> ReadChunk<'c, 'a, T, N> {
     /// Consumes (drops) the oldest `count` items of the chunk and frees their slots with one
     /// index store.
     ///
+    /// If an item's destructor panics, the slots of the items dropped so far (that one
+    /// included) are freed and the others stay queued, then the panic goes on.
+    ///
     /// # Errors
     ///
     /// [`CommitError`] if `count` exceeds the chunk's length; nothing is consumed then.
@@ -214,12 +277,26 @@ impl<'c, 'a, T, const N: usize> ReadChunk<'c, 'a, T, N> {
                 chunk_len: self.len,
             });
         }
+        let mut release = ReleaseOnDrop {
+            consumer: self.consumer,
+            head: self.head,
+            dropped: 0,
+        };
         if mem::needs_drop::<T>() {
-            // Moving the items out one by one keeps this panic-safe: if a destructor panics, the
-            // iterator's `Drop` still frees exactly the slots already emptied.
-            self.into_iter().take(count).for_each(drop);
-        } else if count > 0 {
-            self.consumer.release(self.head, count);
+            let (slot, first_len, second_len) = Ring::<N>::split_range(self.head, count);
+            for slot in (slot..slot + first_len).chain(0..second_len) {
+                // Counted first: an item whose destructor panics is dropped all the same (its
+                // fields are dropped during the unwinding), so its slot must be freed with it.
+                release.dropped += 1;
+                // SAFETY: the slot is one of the chunk's (`count <= len`), holds a published
+                // item owned by the consumer (see `as_slices`), and is dropped once: the loop
+                // visits each slot once and `release` frees it, so it is never read again.
+                unsafe {
+                    ptr::drop_in_place((*release.consumer.queue().slot_ptr(slot)).as_mut_ptr())
+                };
+            }
+        } else {
+            release.dropped = count;
         }
         Ok(())
     }
@@ -236,12 +313,13 @@ impl<'c, 'a, T, const N: usize> IntoIterator for ReadChunk<'c, 'a, T, N> {
     type Item = T;
     type IntoIter = ReadChunkIntoIter<'c, 'a, T, N>;
 
-    /// Moves the items out by value; the slots of the items taken are freed when the iterator is
-    /// dropped (items not taken stay in the queue).
+    /// Moves the items out by value, freeing each slot as its item is taken (items not taken
+    /// stay in the queue, even if the iterator is leaked).
     fn into_iter(self) -> Self::IntoIter {
         ReadChunkIntoIter {
-            chunk: self,
-            taken: 0,
+            consumer: self.consumer,
+            head: self.head,
+            left: self.len,
         }
     }
 }
@@ -255,50 +333,49 @@ impl<T, const N: usize> fmt::Debug for ReadChunk<'_, '_, T, N> {
 }
 
 /// Iterator over a [`ReadChunk`]'s items by value (see its `IntoIterator` implementation).
+///
+/// Each item's slot is freed as the item is moved out, so the queue never holds an item that
+/// was handed out, whether or not the iterator is dropped.
 pub struct ReadChunkIntoIter<'c, 'a, T, const N: usize> {
-    chunk: ReadChunk<'c, 'a, T, N>,
-    taken: usize,
+    consumer: &'c mut Consumer<'a, T, N>,
+    /// Index of the next item; equal to the consumer's `head`.
+    head: usize,
+    /// Items of the chunk not taken yet.
+    left: usize,
 }
 
 impl<T, const N: usize> Iterator for ReadChunkIntoIter<'_, '_, T, N> {
     type Item = T;
 
     fn next(&mut self) -> Option<T> {
-        if self.taken == self.chunk.len {
+        if self.left == 0 {
             return None;
         }
-        let index = Ring::<N>::advance(self.chunk.head, self.taken);
-        let slot = Ring::<N>::slot(index);
-        // SAFETY: slot `index` is in the chunk (`taken < len`), so it holds a published item that
-        // belongs to the consumer; it has not been moved out yet (`taken` counts the moved ones,
-        // and its slot is freed only in `drop`, after which it is never read again).
-        let item = unsafe { (*self.chunk.consumer.queue().slot_ptr(slot)).assume_init_read() };
-        self.taken += 1;
+        let slot = Ring::<N>::slot(self.head);
+        // SAFETY: slot `head` is in the chunk (`left > 0`), so it holds a published item that
+        // belongs to the consumer, and it has not been read: `head` moves past it right below,
+        // in the same step, so it is never read again (even if this iterator is leaked).
+        let item = unsafe { (*self.consumer.queue().slot_ptr(slot)).assume_init_read() };
+        self.consumer.release(self.head, 1);
+        self.head = Ring::<N>::advance(self.head, 1);
+        self.left -= 1;
         Some(item)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = self.chunk.len - self.taken;
-        (left, Some(left))
+        (self.left, Some(self.left))
     }
 }
 
 impl<T, const N: usize> ExactSizeIterator for ReadChunkIntoIter<'_, '_, T, N> {}
 
-impl<T, const N: usize> Drop for ReadChunkIntoIter<'_, '_, T, N> {
-    fn drop(&mut self) {
-        if self.taken > 0 {
-            self.chunk.consumer.release(self.chunk.head, self.taken);
-        }
-    }
-}
+impl<T, const N: usize> core::iter::FusedIterator for ReadChunkIntoIter<'_, '_, T, N> {}
 
 impl<T, const N: usize> fmt::Debug for ReadChunkIntoIter<'_, '_, T, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReadChunkIntoIter")
-            .field("len", &self.chunk.len)
-            .field("taken", &self.taken)
-            .finish()
+            .field("left", &self.left)
+            .finish_non_exhaustive()
     }
 }
 

@@ -1,6 +1,7 @@
 //! The consumer end: owned by the thread or bottom half that drains the queue.
 
 use core::fmt;
+use core::marker::PhantomData;
 
 use crate::index::Ring;
 use crate::sync::Ordering;
@@ -9,7 +10,8 @@ use crate::{PopError, Queue, ReadChunk, Wait};
 
 /// The reading end of a [`Queue`], owned by the bottom half, a kernel thread or an async task.
 ///
-/// There is exactly one per queue; it is `Send` but not `Clone`. [`try_pop`](Self::try_pop),
+/// There is exactly one per queue; it is not `Clone`. It is `Send` if `T` is, and `Sync` only if
+/// `T` is `Sync` as well, because a shared consumer hands out shared items. [`try_pop`](Self::try_pop),
 /// [`peek`](Self::peek) and the batch operations are wait-free and O(1) (plus the copy), using
 /// only atomic loads and stores; [`pop_blocking`](Self::pop_blocking) and the futures wait.
 ///
@@ -20,6 +22,8 @@ use crate::{PopError, Queue, ReadChunk, Wait};
 /// before the read), reads the item out, and frees the slot with a `Release` store of `head`
 /// (so the read happens before the producer overwrites the slot).
 ///
+/// Handles cannot be duplicated:
+///
 /// ```compile_fail,E0599
 /// use irqkit_intq::Queue;
 ///
@@ -27,18 +31,64 @@ use crate::{PopError, Queue, ReadChunk, Wait};
 /// let (_tx, rx) = QUEUE.split_static().unwrap();
 /// let second = rx.clone(); // error: `Consumer` is not `Clone`
 /// ```
+///
+/// nor lead back to their queue (which could then be split again):
+///
+/// ```compile_fail,E0624
+/// use irqkit_intq::Queue;
+///
+/// let queue: &'static mut Queue<u8, 4> = Box::leak(Box::new(Queue::new()));
+/// let (_tx, rx) = queue.split();
+/// let again = rx.queue().split_static(); // error: `queue` is private
+/// ```
+///
+/// A consumer of items that are not `Sync` cannot be shared between threads, since `peek` hands
+/// out `&T` (two threads could otherwise mutate one `Cell` at once):
+///
+/// ```compile_fail,E0277
+/// use core::cell::Cell;
+/// use irqkit_intq::Queue;
+///
+/// static QUEUE: Queue<Cell<u32>, 4> = Queue::new();
+/// let (_tx, rx) = QUEUE.split_static().unwrap();
+/// let rx = &rx;
+/// std::thread::scope(|s| {
+///     s.spawn(move || rx.peek().map(|item| item.set(1))); // error: `Cell<u32>` is not `Sync`
+///     let _ = rx.peek().map(|item| item.set(2));
+/// });
+/// ```
+///
+/// while moving it to another thread is fine:
+///
+/// ```
+/// use core::cell::Cell;
+/// use irqkit_intq::Queue;
+///
+/// static QUEUE: Queue<Cell<u32>, 4> = Queue::new();
+/// let (mut tx, mut rx) = QUEUE.split_static().unwrap();
+/// tx.try_push(Cell::new(1)).unwrap();
+/// std::thread::spawn(move || rx.try_pop().unwrap().get()).join().unwrap();
+/// ```
 pub struct Consumer<'a, T, const N: usize> {
     queue: &'a Queue<T, N>,
+    /// Makes the consumer `Sync` only if `T` is: `&Consumer` hands out `&T` ([`peek`](Self::peek),
+    /// and [`ReadChunk::as_slices`] through `&ReadChunk`), so sharing it between threads shares
+    /// `&T`. (`Send` stays as `&Queue` gives it: `T: Send`.) A marker rather than an
+    /// `unsafe impl`, so the compiler derives both traits.
+    _hands_out_shared_items: PhantomData<T>,
 }
 
 impl<'a, T, const N: usize> Consumer<'a, T, N> {
     pub(crate) fn new(queue: &'a Queue<T, N>) -> Self {
-        Self { queue }
+        Self {
+            queue,
+            _hands_out_shared_items: PhantomData,
+        }
     }
 
-    /// The queue this consumer reads from.
-    #[must_use]
-    pub fn queue(&self) -> &'a Queue<T, N> {
+    /// The queue this consumer reads from. Crate-private: a handle must not lead back to its
+    /// queue, or safe code could split it a second time.
+    pub(crate) fn queue(&self) -> &'a Queue<T, N> {
         self.queue
     }
 

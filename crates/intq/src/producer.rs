@@ -9,7 +9,8 @@ use crate::{Overrun, PushError, Queue, WriteChunkUninit};
 /// The writing end of a [`Queue`], owned by the top half (the interrupt handler).
 ///
 /// There is exactly one per queue (see [`Queue::split_static`] and [`Queue::split`]); it is
-/// `Send` (move it into the interrupt handler's state) but not `Clone`. Every operation is
+/// not `Clone`. It is `Send` and `Sync` if `T` is `Send` (move it into the interrupt handler's
+/// state): a shared producer hands out no item, only counts. Every operation is
 /// wait-free and O(1) (batches O(n) in the copy only), uses only atomic loads and stores, and
 /// never blocks: a full queue is reported, never waited on.
 ///
@@ -29,6 +30,30 @@ use crate::{Overrun, PushError, Queue, WriteChunkUninit};
 /// let (tx, _rx) = QUEUE.split_static().unwrap();
 /// let second = tx.clone(); // error: `Producer` is not `Clone`
 /// ```
+///
+/// nor lead back to their queue (which could then be split again):
+///
+/// ```compile_fail,E0624
+/// use irqkit_intq::Queue;
+///
+/// let queue: &'static mut Queue<u8, 4> = Box::leak(Box::new(Queue::new()));
+/// let (tx, _rx) = queue.split();
+/// let (tx2, rx2) = tx.queue().split_static().unwrap(); // error: `queue` is private
+/// ```
+///
+/// A producer of items that are not `Send` cannot move to another thread (or interrupt
+/// context):
+///
+/// ```compile_fail,E0277
+/// use std::rc::Rc;
+/// use irqkit_intq::Queue;
+///
+/// let mut queue: Queue<Rc<u8>, 4> = Queue::new();
+/// let (mut tx, _rx) = queue.split();
+/// std::thread::scope(|s| {
+///     s.spawn(move || tx.try_push(Rc::new(1))); // error: `Rc<u8>` is not `Send`
+/// });
+/// ```
 pub struct Producer<'a, T, const N: usize> {
     queue: &'a Queue<T, N>,
 }
@@ -38,9 +63,9 @@ impl<'a, T, const N: usize> Producer<'a, T, N> {
         Self { queue }
     }
 
-    /// The queue this producer writes to.
-    #[must_use]
-    pub fn queue(&self) -> &'a Queue<T, N> {
+    /// The queue this producer writes to. Crate-private: a handle must not lead back to its
+    /// queue, or safe code could split it a second time.
+    pub(crate) fn queue(&self) -> &'a Queue<T, N> {
         self.queue
     }
 

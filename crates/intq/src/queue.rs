@@ -3,6 +3,7 @@
 use core::cell::UnsafeCell;
 use core::fmt;
 use core::mem::MaybeUninit;
+use core::ptr;
 
 use crate::index::Ring;
 use crate::sync::{fence, AtomicBool, AtomicUsize, Ordering, SlotTracker};
@@ -107,6 +108,33 @@ pub(crate) struct ConsumerSide {
 /// let (tx2, rx2) = queue.split(); // error: `queue` is already borrowed mutably
 /// drop((tx, rx, tx2, rx2));
 /// ```
+///
+/// nor split by borrowing once it was handed out for `'static`:
+///
+/// ```compile_fail,E0502
+/// use irqkit_intq::Queue;
+///
+/// let queue: &'static mut Queue<u8, 4> = Box::leak(Box::new(Queue::new()));
+/// let shared: &'static Queue<u8, 4> = queue;
+/// let (tx, rx) = shared.split_static().unwrap();
+/// let (tx2, rx2) = queue.split(); // error: `*queue` is borrowed for `'static`
+/// drop((tx, rx, tx2, rx2));
+/// ```
+///
+/// and a borrowing split marks it as split, so that a queue leaked as `&'static mut` cannot be
+/// split a second time through a shared reference:
+///
+/// ```
+/// use irqkit_intq::{AlreadySplit, Queue};
+///
+/// let queue: &'static mut Queue<u8, 4> = Box::leak(Box::new(Queue::new()));
+/// drop(queue.split());
+/// let shared: &'static Queue<u8, 4> = queue;
+/// assert_eq!(shared.split_static().err(), Some(AlreadySplit));
+/// ```
+///
+/// The queue is `Sync` (and `Send`) for `T: Send`: sharing it hands out no `&T` (see
+/// [`Consumer`] for the handle that does).
 #[repr(C)]
 pub struct Queue<T, const N: usize> {
     pub(crate) producer: CachePadded<ProducerSide>,
@@ -123,8 +151,10 @@ pub struct Queue<T, const N: usize> {
 // while inside (the Release store of an index hands the slots over, the Acquire load on the
 // other side takes them), `head_cache` is touched only through the unique `Producer`,
 // `tail_cache` and `overruns_seen` only through the unique `Consumer` (uniqueness is enforced by
-// `split(&mut self)` and the one-shot `split_static`), and the waker slot is behind a critical
-// section. `&T` is handed only to the consumer (`peek`, `ReadChunk`), so `T: Sync` is not needed.
+// `split(&mut self)`, the one-shot `split_static`, and the absence of any way from a handle back
+// to its queue), and the waker slot is behind a critical section. A `&Queue` itself hands out
+// no `&T`; the consumer does (`peek`, `ReadChunk::as_slices`), and it is `Sync` only for
+// `T: Sync` (see `Consumer`), so `T: Sync` is not needed here.
 unsafe impl<T: Send, const N: usize> Sync for Queue<T, N> {}
 
 impl<T, const N: usize> Queue<T, N> {
@@ -242,7 +272,9 @@ impl<T, const N: usize> Queue<T, N> {
     ///
     /// # Errors
     ///
-    /// [`AlreadySplit`] if the queue was split before.
+    /// [`AlreadySplit`] if the queue was split before, by this method or by
+    /// [`Queue::split`] (a queue leaked as `&'static mut` and split by borrowing cannot be split
+    /// again through a shared reference).
     ///
     /// # Examples
     ///
@@ -270,7 +302,8 @@ impl<T, const N: usize> Queue<T, N> {
     ///
     /// The mutable borrow freezes the queue while the handles live, so no second pair can exist
     /// (a compile-time guarantee, see the type's docs). After both handles are dropped the queue
-    /// can be split again and keeps its contents.
+    /// can be split again with this method and keeps its contents. It also marks the queue as
+    /// split, so that [`Queue::split_static`] fails on it from then on.
     ///
     /// # Examples
     ///
@@ -286,6 +319,10 @@ impl<T, const N: usize> Queue<T, N> {
     /// assert_eq!(rx.try_pop(), Ok(1));
     /// ```
     pub fn split(&mut self) -> (Producer<'_, T, N>, Consumer<'_, T, N>) {
+        // Not needed while the borrow lasts, but a queue leaked as `&'static mut` can be split
+        // here and later be reached through a `&'static` reference: `split_static` must not
+        // hand out a second pair then, even if the first one was leaked rather than dropped.
+        self.split_done.store(true, Ordering::Relaxed);
         let queue: &Self = self;
         (Producer::new(queue), Consumer::new(queue))
     }
@@ -385,11 +422,32 @@ impl<T, const N: usize> Drop for Queue<T, N> {
         let tail = self.producer.0.tail.load(Ordering::Relaxed);
         let (first, first_len, second_len) =
             Ring::<N>::split_range(head, Ring::<N>::distance(head, tail));
-        for slot in (first..first + first_len).chain(0..second_len) {
-            // SAFETY: `&mut self` excludes every other access, and the slots in `head .. tail`
-            // hold initialized items that nobody has read out.
-            unsafe { (*self.slot_ptr(slot)).assume_init_drop() };
+        // `&mut self` excludes every other access, and the slots in `head .. tail` hold
+        // initialized items that nobody has read out: the part up to the end of the array and
+        // the part that wrapped. The wrapped part is dropped by a guard, so that a destructor
+        // panicking in the first part does not leak it (slice drops go on past a panic too).
+        let _wrapped = DropInPlace(ptr::slice_from_raw_parts_mut(
+            self.slot_ptr(0).cast::<T>(),
+            second_len,
+        ));
+        // SAFETY: see above; the two ranges are disjoint, each is dropped exactly once.
+        unsafe {
+            ptr::drop_in_place(ptr::slice_from_raw_parts_mut(
+                self.slot_ptr(first).cast::<T>(),
+                first_len,
+            ));
         }
+    }
+}
+
+/// Drops the items of a slice of slots when dropped (see `Queue::drop`).
+struct DropInPlace<T>(*mut [T]);
+
+impl<T> Drop for DropInPlace<T> {
+    fn drop(&mut self) {
+        // SAFETY: built only in `Queue::drop` over initialized slots that nothing else drops
+        // or reads (the queue is being dropped through `&mut`).
+        unsafe { ptr::drop_in_place(self.0) }
     }
 }
 
@@ -400,7 +458,7 @@ impl<T, const N: usize> fmt::Debug for Queue<T, N> {
             .field("len", &self.len())
             .field("wake_mode", &self.producer.0.mode)
             .field("pend_hook", &self.producer.0.pend.is_some())
-            .field("split_static", &self.split_done.load(Ordering::Relaxed))
+            .field("split", &self.split_done.load(Ordering::Relaxed))
             .finish_non_exhaustive()
     }
 }
