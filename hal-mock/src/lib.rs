@@ -18,6 +18,7 @@
 //! | check what the driver did | [`Bus::log`] ([`LogEntry`], [`Access`]) |
 //! | check an exact access sequence | [`ScriptedPorts`] |
 //! | lost / corrupted / late accesses | wrap a model in [`Faulty`] |
+//! | PCI configuration space (0xCF8 / 0xCFC), QEMU's PIIX3 IDE function | [`pci::PciConfigSpace`], [`pci::PciFunction`] |
 //! | memory a bus-master model reads and writes; the driver's [`DmaMap`](irqkit_hal::dma::DmaMap) | [`Sim::memory`] ([`SimMemory`]), [`DeviceCtx::memory`] in models |
 //!
 //! # For model authors
@@ -89,6 +90,7 @@ pub mod i8042;
 mod irq;
 mod log;
 pub mod memory;
+pub mod pci;
 mod script;
 mod sim;
 mod time;
