@@ -149,7 +149,11 @@ pub enum Direction {
 /// assert_eq!(prd_buffer.check(seg(0xFFFF_FE00, 0x200)), Ok(()));
 /// assert_eq!(
 ///     prd_buffer.check(seg(0xFFFF_FE00, 0x201)),
-///     Err(DmaError::Unreachable { addr: BusAddr::new(0xFFFF_FE00), len: 0x201, max_addr: 0xFFFF_FFFF })
+///     Err(DmaError::Unreachable {
+///         addr: BusAddr::new(0xFFFF_FE00),
+///         len: 0x201,
+///         max_addr: 0xFFFF_FFFF,
+///     })
 /// );
 /// assert_eq!(
 ///     prd_buffer.check(seg(0x1001, 2)),
@@ -273,7 +277,8 @@ impl fmt::Display for DmaError {
                 max_addr,
             } => write!(
                 f,
-                "DMA segment of {len} bytes at bus address {addr} reaches past the device's limit {max_addr:#x}"
+                "DMA segment of {len} bytes at bus address {addr} reaches past the device's \
+                 limit {max_addr:#x}"
             ),
             Self::Misaligned { addr, align } => write!(
                 f,

@@ -13,7 +13,12 @@
 //! | handing memory to a bus-master device (DMA) | [`dma::DmaMap`], [`dma::IdentityMap`] |
 //! | delays | [`DelayNs`] from embedded-hal 1.0 |
 //! | bounded waits ("poll the status register for at most 10 ms") | [`timeout::poll_until`] |
-//! | masking interrupts | the re-exported [`critical_section`] crate |
+//! | masking interrupts | the re-exported [`critical_section`] crate (implementation: see below) |
+//! | enabling interrupts, the race-free idle `sti; hlt` | [`x86::interrupts`] (feature `x86`) |
+//!
+//! For a single-CPU x86 kernel, feature `critical-section-single-core` provides the
+//! `critical-section` implementation: it masks interrupts (IF) on the current CPU only, so it does
+//! not exclude code running on other CPUs.
 //!
 //! # For driver authors
 //!

@@ -10,6 +10,20 @@
 /// absent device reads as all ones, a "floating bus"). Implementations for other buses
 /// document what they do for addresses they do not decode.
 ///
+/// # Memory ordering
+///
+/// Port I/O is **not** a memory barrier. Nothing in this trait promises that stores to memory
+/// made before a port write reach memory before the device sees the write, nor that loads
+/// after a port read observe what a device wrote before it: an implementation over volatile
+/// MMIO may let the compiler move ordinary accesses across it, and a mock has no device that
+/// reads memory at all. (`X86PortIo` happens to be a compiler barrier, and x86 does not reorder
+/// memory accesses with I/O instructions, but a generic driver cannot know it runs on that.)
+///
+/// A driver that hands memory to a bus-master device orders it with
+/// [`DmaMap`](crate::dma::DmaMap): [`map`](crate::dma::DmaMap::map) before the port write that
+/// starts the device, [`sync_for_cpu`](crate::dma::DmaMap::sync_for_cpu) after the port read that
+/// says it is done.
+///
 /// # Example
 ///
 /// ```

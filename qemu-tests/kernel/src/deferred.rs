@@ -30,12 +30,17 @@ pub fn on_tick() {
 /// until `done()` holds (checked with interrupts disabled after each pass). Returns with
 /// interrupts disabled.
 ///
+/// Call it from a test case's main flow only, never from an interrupt handler or inside a
+/// critical section (it enables interrupts).
+///
 /// # Panics
 ///
 /// If the executor is already running (`run_until` called from a bottom half).
 pub fn run_until(mut done: impl FnMut() -> bool) {
     loop {
-        interrupts::enable();
+        // SAFETY: called from a test case's main flow (see above): no critical section is held
+        // and no handler is running, so nothing relies on interrupts staying masked.
+        unsafe { interrupts::enable() };
         let report = EXECUTOR.run(BUDGET);
         interrupts::disable();
         let report = report.unwrap_or_else(|error| panic!("bottom-half executor: {error}"));
@@ -43,12 +48,14 @@ pub fn run_until(mut done: impl FnMut() -> bool) {
             return;
         }
         if !report.more_work {
+            // SAFETY: as above.
+            unsafe { interrupts::enable() };
             // Checks for work with interrupts masked and halts in the same step: an interrupt
             // that schedules work after the check still ends the halt.
-            EXECUTOR.wait_for_work(|| {
-                interrupts::enable_and_halt();
-                interrupts::disable();
-            });
+            if let Err(masked) = interrupts::idle(|| EXECUTOR.has_work()) {
+                panic!("bottom-half idle: {masked}");
+            }
+            interrupts::disable();
         }
     }
 }

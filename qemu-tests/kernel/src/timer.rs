@@ -3,7 +3,8 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use irqkit_hal::critical_section;
-use irqkit_hal::{x86::interrupts, PortIo};
+use irqkit_hal::x86::interrupts::{self, Idle};
+use irqkit_hal::PortIo;
 
 use crate::{deferred, irq, port::ports};
 
@@ -47,16 +48,25 @@ pub fn ticks() -> u64 {
     TICKS.load(Ordering::Relaxed)
 }
 
-/// Idles with `sti; hlt` until `done()` holds, checking it with interrupts disabled so no
-/// wake-up is lost. Returns with interrupts disabled.
+/// Enables interrupts and idles with `sti; hlt` until `done()` holds, checking it with
+/// interrupts disabled so no wake-up is lost. Returns with interrupts disabled.
+///
+/// Call it from a test case's main flow only, never from an interrupt handler or inside a
+/// critical section (it enables interrupts).
 ///
 /// It never returns if `done()` never holds: the host runner's deadline ends such a run.
 pub fn idle_until(mut done: impl FnMut() -> bool) {
-    interrupts::disable();
-    while !done() {
-        interrupts::enable_and_halt();
-        interrupts::disable();
+    // SAFETY: called from a test case's main flow (see above): no critical section is held and
+    // no handler is running, so nothing relies on interrupts staying masked.
+    unsafe { interrupts::enable() };
+    loop {
+        match interrupts::idle(&mut done) {
+            Ok(Idle::WorkPending) => break,
+            Ok(Idle::Woken) => {}
+            Err(masked) => panic!("idle_until: {masked}"),
+        }
     }
+    interrupts::disable();
 }
 
 /// Waits until at least `count` more ticks have passed. Returns with interrupts disabled.
