@@ -80,6 +80,19 @@ pub fn rust(needs_nightly: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// The host's target triple (`rustc -vV`), which `-Zbuild-std` needs spelled out.
+pub fn host_triple() -> Result<String, String> {
+    let out = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .map_err(|e| format!("could not run `rustc -vV`: {e}"))?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .map(|h| h.trim().to_string())
+        .ok_or_else(|| "`rustc -vV` printed no `host:` line".into())
+}
+
 /// cargo-fuzz for the fuzz smoke step.
 pub fn cargo_fuzz() -> Result<(), String> {
     if have("cargo-fuzz", "--version") {

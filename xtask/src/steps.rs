@@ -201,6 +201,11 @@ pub const STEPS: &[Step] = &[
         run: step_miri,
     },
     Step {
+        name: "tsan",
+        about: "the threaded tests under ThreadSanitizer (nightly, -Zbuild-std)",
+        run: step_tsan,
+    },
+    Step {
         name: "fuzz",
         about: "a short cargo-fuzz smoke run of every target in fuzz/",
         run: step_fuzz,
@@ -424,6 +429,39 @@ fn step_miri(_: &Options) -> Result<(), String> {
             .args(["+nightly", "miri", "test", "-p", name])
             .env("MIRIFLAGS", *flags)
             .env("CARGO_TARGET_DIR", target_dir("miri").display().to_string()))?;
+    }
+    Ok(())
+}
+
+/// The test targets that run real threads, per crate: ThreadSanitizer checks them for data
+/// races the way Miri checks the single-threaded suites.
+const TSAN_TESTS: &[(&str, &[&str])] = &[
+    ("irqkit-intq", &["stress", "wake_modes"]),
+    ("irqkit-defer", &["threads", "intq"]),
+];
+
+fn step_tsan(_: &Options) -> Result<(), String> {
+    let host = setup::host_triple()?;
+    for (name, tests) in TSAN_TESTS {
+        let mut cmd = cargo().args([
+            "+nightly",
+            "test",
+            "-Zbuild-std",
+            "--target",
+            &host,
+            // Debug builds: the stress tests scale their item counts down without
+            // optimisations, which keeps the sanitizer run to a few minutes.
+            "-p",
+            name,
+        ]);
+        for t in *tests {
+            cmd = cmd.args(["--test", t]);
+        }
+        run(&cmd
+            .env("RUSTFLAGS", "-Zsanitizer=thread")
+            // The sanitizer build of std must not share artefacts with the plain builds.
+            .env("CARGO_TARGET_DIR", target_dir("tsan").display().to_string())
+            .env("TSAN_OPTIONS", "halt_on_error=1"))?;
     }
     Ok(())
 }
