@@ -30,9 +30,7 @@ fn rig(model: Model) -> Rig {
 
 fn read_all(kbd: &mut I8042<Bus, Clock>) -> Vec<u8> {
     let mut out = Vec::new();
-    while let Some(b) = kbd.try_read() {
-        out.push(b);
-    }
+    kbd.drain(|b| out.push(b)).unwrap();
     out
 }
 
@@ -499,9 +497,7 @@ fn engine_reset_consumes_the_bat_that_looks_like_left_shift_break() {
     engine.submit(Command::Reset).unwrap();
     bus.write8(0x60, engine.poll_send(0).unwrap());
     let mut outcomes = Vec::new();
-    while let Some(b) = kbd.try_read() {
-        outcomes.push(engine.on_byte(b, 0));
-    }
+    kbd.drain(|b| outcomes.push(engine.on_byte(b, 0))).unwrap();
     assert!(matches!(
         outcomes.as_slice(),
         [
@@ -586,7 +582,7 @@ mod random_faults {
                 prop_assert!(r.sim.now() - start < Duration::from_secs(6));
             }
             r.model.set_faults(Faults::default());
-            while r.kbd.try_read().is_some() {}
+            prop_assert!(r.kbd.drain(drop).is_ok());
             prop_assert_eq!(r.kbd.command(Command::Echo), Ok(Reply::Echo));
         }
     }

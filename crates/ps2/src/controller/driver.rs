@@ -20,20 +20,27 @@ pub struct Timing {
     pub poll_interval_us: u32,
     /// How long to wait for the input buffer to empty or a controller answer, in microseconds.
     pub buffer_timeout_us: u32,
-    /// How many stale bytes a flush reads before deciding no controller is there.
+    /// How many stale bytes a flush reads before deciding no controller is there, and how
+    /// many a keyboard command sets aside before it is sent (the size of the keyboard's
+    /// buffer). [`I8042::drain`] reads at most twice as many.
     pub flush_limit: u8,
+    /// How many bytes that are not its answers (key bytes, AUX bytes) one keyboard command
+    /// reads while it waits before giving up with [`Error::TooManyBytes`].
+    pub byte_limit: u16,
     /// Keyboard command timeouts and tries, in microseconds.
     pub keyboard: EngineTiming,
 }
 
 impl Default for Timing {
     /// Linux's limits: 10000 polls 50 us apart, at most 16 stale bytes, and
-    /// [`EngineTiming::from_tick_hz`] in microseconds.
+    /// [`EngineTiming::from_tick_hz`] in microseconds; 64 stray bytes per command (a keyboard
+    /// empties its buffer when a command arrives, so more means a stuck controller).
     fn default() -> Self {
         Timing {
             poll_interval_us: 50,
             buffer_timeout_us: 10_000 * 50,
             flush_limit: 16,
+            byte_limit: 64,
             keyboard: EngineTiming::from_tick_hz(1_000_000),
         }
     }
@@ -169,6 +176,13 @@ impl StrayBytes {
 }
 
 /// The i8042 keyboard controller and its keyboard, driven by polling with bounded waits.
+///
+/// Every method returns, with a typed error at the latest, whatever the controller answers:
+/// each wait is bounded in time ([`Timing`]: each poll that finds nothing, and each byte that
+/// is not an answer, costs a [poll interval](Timing::poll_interval_us)) and in bytes read
+/// ([`Timing::flush_limit`], [`Timing::byte_limit`]), so a status register stuck with OBF set
+/// or a device sending garbage forever ends in [`Error::TooManyBytes`],
+/// [`Error::OutputStuck`] or [`Error::NoController`].
 ///
 /// Use it to initialise the controller and for keyboard commands outside interrupt context.
 /// Once IRQ 1 is live, let the interrupt handler own port 0x60 and send commands through a
@@ -398,7 +412,11 @@ impl<P: PortIo, D: DelayNs> I8042<P, D> {
     }
 
     /// Reads a keyboard byte if one is waiting (status OBF), without blocking. Bytes from the
-    /// AUX port are skipped. The polled-mode way to receive scancodes.
+    /// AUX port are read and dropped (`None`). The polled-mode way to receive one scancode.
+    ///
+    /// Do not loop on it until it returns `None`: a controller whose status is stuck with OBF
+    /// set hands out a byte on every read, forever. [`drain`](Self::drain) is that loop
+    /// with a bound.
     pub fn try_read(&mut self) -> Option<u8> {
         let status = self.status();
         if !status.contains(Status::OUTPUT_FULL) {
@@ -406,6 +424,53 @@ impl<P: PortIo, D: DelayNs> I8042<P, D> {
         }
         let byte = self.ports.read8(DATA_PORT);
         (!status.contains(Status::AUX_DATA)).then_some(byte)
+    }
+
+    /// Reads the keyboard bytes waiting in the output buffer, oldest first, handing each to
+    /// `f`, until the buffer is empty; returns how many bytes were read. AUX bytes are read
+    /// and dropped (but counted).
+    ///
+    /// Reads at most twice [`Timing::flush_limit`] bytes (the keyboard's buffer, and as many
+    /// again landing meanwhile) and does not wait: the polled-mode way to empty the buffer.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::OutputStuck`] when the buffer still holds a byte after that many reads: the
+    /// status register is stuck with OBF set, or something sends without pause. The keyboard
+    /// bytes read were handed to `f` all the same.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use irqkit_hal_mock::{i8042::I8042 as Model, Line, Sim};
+    /// use irqkit_ps2::controller::{I8042, InitOptions};
+    /// # let sim = Sim::new();
+    /// # let model = Model::attach(&sim.bus(), Model::new(Line(1))).unwrap();
+    /// # let mut kbd = I8042::new(sim.bus(), sim.clock());
+    /// kbd.init(InitOptions::translated())?;
+    /// # model.tap_set2(&[0x1C]);
+    /// let mut bytes = Vec::new();
+    /// assert_eq!(kbd.drain(|b| bytes.push(b))?, 2);
+    /// assert_eq!(bytes, [0x1E, 0x9E]); // 'A' pressed and released
+    /// # Ok::<(), irqkit_ps2::controller::Error>(())
+    /// ```
+    pub fn drain(&mut self, mut f: impl FnMut(u8)) -> Result<u16, Error> {
+        let limit = 2 * u16::from(self.timing.flush_limit);
+        for read in 0..limit {
+            let status = self.status();
+            if !status.contains(Status::OUTPUT_FULL) {
+                return Ok(read);
+            }
+            let byte = self.ports.read8(DATA_PORT);
+            if !status.contains(Status::AUX_DATA) {
+                f(byte);
+            }
+        }
+        if self.status().contains(Status::OUTPUT_FULL) {
+            Err(Error::OutputStuck { read: limit })
+        } else {
+            Ok(limit)
+        }
     }
 
     /// Reads the configuration byte.
@@ -538,6 +603,11 @@ impl<P: PortIo, D: DelayNs> I8042<P, D> {
     /// Bytes that are not answers, and bytes already waiting when the command starts, are
     /// kept in [`stray_bytes`](Self::stray_bytes).
     ///
+    /// The wait is bounded in bytes as well as in time: at most [`Timing::flush_limit`]
+    /// stale bytes before the command, at most [`Timing::byte_limit`] bytes that are not
+    /// answers while it waits, and every poll, whether it found a byte or not, costs one
+    /// [poll interval](Timing::poll_interval_us).
+    ///
     /// A byte that comes with the status timeout bit (the controller could not reach the
     /// keyboard) ends the wait at once as a timeout; a byte with the parity-error bit fails
     /// the command with [`Error::ParityError`].
@@ -545,12 +615,18 @@ impl<P: PortIo, D: DelayNs> I8042<P, D> {
     /// # Errors
     ///
     /// [`Error::Timeout`], [`Error::ResendExhausted`], [`Error::UnexpectedResponse`],
-    /// [`Error::ParityError`], [`Error::BatFailed`] (reset).
+    /// [`Error::ParityError`], [`Error::BatFailed`] (reset), [`Error::TooManyBytes`].
     pub fn command(&mut self, command: Command) -> Result<Reply, Error> {
+        self.answer(command).map(|answer| answer.reply)
+    }
+
+    /// [`command`](Self::command), with the last byte the command consumed.
+    fn answer(&mut self, command: Command) -> Result<Answer, Error> {
         self.without_irq(|kbd| kbd.run_command(command))?
     }
 
-    fn run_command(&mut self, command: Command) -> Result<Reply, Error> {
+    fn run_command(&mut self, command: Command) -> Result<Answer, Error> {
+        let opcode = command.opcode();
         let mut engine = CommandEngine::<1>::new(self.timing.keyboard);
         if engine.submit(command).is_err() {
             // Unreachable with an empty engine of capacity 1; stay typed rather than panic.
@@ -559,73 +635,89 @@ impl<P: PortIo, D: DelayNs> I8042<P, D> {
                 command: command.opcode(),
             });
         }
+        let interval = self.timing.poll_interval_us.max(1);
         // Bytes already waiting cannot answer this command: keep them for the decoder, so a
-        // stale RESEND or ACK is never taken for this command's answer.
-        for _ in 0..self.timing.flush_limit {
+        // stale RESEND or ACK is never taken for this command's answer. A keyboard holds at
+        // most `flush_limit` of them; more means the status is stuck with OBF set.
+        let mut stale: u16 = 0;
+        loop {
             let status = self.status();
             if !status.contains(Status::OUTPUT_FULL) {
                 break;
             }
+            if stale >= u16::from(self.timing.flush_limit) {
+                return Err(Error::TooManyBytes {
+                    waiting_for: WaitingFor::OutputBufferEmpty,
+                    command: opcode,
+                    read: stale,
+                });
+            }
             let byte = self.ports.read8(DATA_PORT);
+            stale += 1;
             if !status.contains(Status::AUX_DATA) {
                 self.stray.push(byte);
             }
+            // Give a byte still in transit from the keyboard time to land.
+            self.delay.delay_us(interval);
         }
-        let interval = self.timing.poll_interval_us.max(1);
+        // Time in microseconds since the command started, as the engine counts it. Every poll
+        // costs an interval, whether it found a byte or not, so that a controller that always
+        // has a byte ready still lets the deadlines pass.
         let mut now: u64 = 0;
+        let mut ignored: u16 = 0;
+        let mut last = None;
         loop {
             if let Some(byte) = engine.poll_send(now) {
-                self.write_byte(DATA_PORT, byte, command.opcode())?;
+                self.write_byte(DATA_PORT, byte, opcode)?;
             }
-            let budget = engine
-                .deadline()
-                .map_or(0, |d| d.saturating_sub(now))
-                .min(u64::from(u32::MAX)) as u32;
-            let mut polls: u32 = 0;
-            let ports = &mut self.ports;
-            let got = poll_until(&mut self.delay, budget, interval, || {
-                polls += 1;
-                let status = Status::from_bits_retain(ports.read8(STATUS_COMMAND_PORT));
-                if !status.contains(Status::OUTPUT_FULL) {
-                    return None;
-                }
-                Some((status, ports.read8(DATA_PORT)))
-            });
-            match got {
-                Ok((status, byte)) => {
-                    now += u64::from(polls.saturating_sub(1)) * u64::from(interval);
-                    if status.contains(Status::AUX_DATA) {
-                        continue;
+            let status = self.status();
+            if status.contains(Status::OUTPUT_FULL) {
+                let byte = self.ports.read8(DATA_PORT);
+                let waiting_for = engine.waiting_for().unwrap_or(WaitingFor::Ack);
+                let mut answered = false;
+                if status.contains(Status::AUX_DATA) {
+                    // A mouse byte: not ours, and not the decoder's.
+                } else if status.contains(Status::TIMEOUT_ERROR) {
+                    // The controller could not reach the keyboard: no answer will come.
+                    if let Some(done) = engine.expire() {
+                        return done.result.map(|reply| Answer { reply, last });
                     }
-                    if status.contains(Status::TIMEOUT_ERROR) {
-                        // The controller could not reach the keyboard: no answer will come.
-                        if let Some(done) = engine.expire() {
-                            return done.result;
-                        }
-                        continue;
-                    }
-                    if status.contains(Status::PARITY_ERROR) {
-                        // A corrupted answer. Asking for it again (FE) is ambiguous while the
-                        // keyboard waits for a data byte (QEMU takes FE as the data), so the
-                        // command fails, as in Linux.
-                        return Err(Error::ParityError {
-                            command: command.opcode(),
-                            byte,
-                        });
-                    }
+                } else if status.contains(Status::PARITY_ERROR) {
+                    // A corrupted answer. Asking for it again (FE) is ambiguous while the
+                    // keyboard waits for a data byte (QEMU takes FE as the data), so the
+                    // command fails, as in Linux.
+                    return Err(Error::ParityError {
+                        command: opcode,
+                        byte,
+                    });
+                } else {
                     match engine.on_byte(byte, now) {
-                        ByteOutcome::Consumed(Some(done)) => return done.result,
-                        ByteOutcome::Consumed(None) => {}
+                        ByteOutcome::Consumed(done) => {
+                            answered = true;
+                            last = Some(byte);
+                            if let Some(done) = done {
+                                return done.result.map(|reply| Answer { reply, last });
+                            }
+                        }
                         ByteOutcome::NotMine(b) => self.stray.push(b),
                     }
                 }
-                Err(timeout) => {
-                    now += u64::from(timeout.waited_us);
-                    if let Some(done) = engine.on_tick(now) {
-                        return done.result;
+                if !answered {
+                    ignored = ignored.saturating_add(1);
+                    if ignored > self.timing.byte_limit {
+                        return Err(Error::TooManyBytes {
+                            waiting_for,
+                            command: opcode,
+                            read: stale.saturating_add(ignored),
+                        });
                     }
                 }
             }
+            if let Some(done) = engine.on_tick(now) {
+                return done.result.map(|reply| Answer { reply, last });
+            }
+            self.delay.delay_us(interval);
+            now += u64::from(interval);
         }
     }
 
@@ -645,9 +737,16 @@ impl<P: PortIo, D: DelayNs> I8042<P, D> {
     /// As [`command`](Self::command); an answer that names no set is
     /// [`Error::UnexpectedResponse`].
     pub fn scancode_set(&mut self) -> Result<ScancodeSet, Error> {
-        match self.command(Command::GetScancodeSet)? {
-            Reply::ScancodeSet(set) => Ok(set),
-            other => Err(unexpected(Command::GetScancodeSet, other)),
+        match self.answer(Command::GetScancodeSet)? {
+            Answer {
+                reply: Reply::ScancodeSet(set),
+                ..
+            } => Ok(set),
+            Answer { last, .. } => Err(unexpected(
+                Command::GetScancodeSet,
+                ScancodeSet::Set2.number(),
+                last,
+            )),
         }
     }
 
@@ -667,9 +766,16 @@ impl<P: PortIo, D: DelayNs> I8042<P, D> {
     ///
     /// As [`command`](Self::command).
     pub fn identify(&mut self) -> Result<KeyboardId, Error> {
-        match self.command(Command::Identify)? {
-            Reply::Identity(id) => Ok(id),
-            other => Err(unexpected(Command::Identify, other)),
+        match self.answer(Command::Identify)? {
+            Answer {
+                reply: Reply::Identity(id),
+                ..
+            } => Ok(id),
+            Answer { last, .. } => Err(unexpected(
+                Command::Identify,
+                super::spec::response::ID_MF2,
+                last,
+            )),
         }
     }
 
@@ -769,12 +875,38 @@ impl<P: PortIo, D: DelayNs> I8042<P, D> {
     }
 }
 
+/// A command's reply and the last byte it consumed (the one that completed it, unless a
+/// timeout did).
+#[derive(Debug, Clone, Copy)]
+struct Answer {
+    reply: Reply,
+    last: Option<u8>,
+}
+
 /// A reply of the wrong kind for the command (impossible with the engine's matching; typed
-/// anyway so that no path panics).
-fn unexpected(command: Command, _reply: Reply) -> Error {
+/// anyway so that no path panics), reporting `got`, the last byte the command consumed.
+fn unexpected(command: Command, expected: u8, got: Option<u8>) -> Error {
     Error::UnexpectedResponse {
         command: command.opcode(),
-        expected: super::spec::response::ACK,
-        got: 0,
+        expected,
+        // Every reply consumes at least one byte (its ACK or echo).
+        got: got.unwrap_or(expected),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unexpected_reports_the_byte_received() {
+        assert_eq!(
+            unexpected(Command::Identify, 0xAB, Some(0x42)),
+            Error::UnexpectedResponse {
+                command: 0xF2,
+                expected: 0xAB,
+                got: 0x42
+            }
+        );
     }
 }

@@ -132,6 +132,16 @@ struct InFlight {
 /// Time is counted in the caller's ticks (timer interrupts, microseconds, ...): choose the
 /// [`EngineTiming`] in the same unit.
 ///
+/// # Bounds
+///
+/// Every wait has a deadline, so with time passing every command completes whatever the
+/// keyboard sends. A command consumes at most `2 * max_tries + 2` bytes (an ACK or RESEND for
+/// each send of its two wire bytes, then up to two identity bytes), and each consumed byte
+/// starts at most one new wait: a command takes at most that many plus one of the longest
+/// timeout. Bytes that are not answers are handed back ([`ByteOutcome::NotMine`]) and never
+/// extend a wait; a caller that reads port 0x60 in a loop must bound that loop itself (a
+/// status register stuck with OBF set delivers a byte on every read).
+///
 /// # Examples
 ///
 /// ```
@@ -217,6 +227,19 @@ impl<const N: usize> CommandEngine<N> {
         self.current
             .filter(|c| c.phase != Phase::ReadyToSend)
             .map(|c| c.deadline)
+    }
+
+    /// What the command in flight waits for, if it waits for the keyboard.
+    pub fn waiting_for(&self) -> Option<WaitingFor> {
+        let c = self.current.as_ref()?;
+        Some(match c.phase {
+            Phase::ReadyToSend => return None,
+            Phase::AwaitAck => WaitingFor::Ack,
+            Phase::AwaitEcho => WaitingFor::Echo,
+            Phase::AwaitBat => WaitingFor::Bat,
+            Phase::AwaitSetAnswer => WaitingFor::ScancodeSetAnswer,
+            Phase::AwaitId => WaitingFor::Identity,
+        })
     }
 
     /// The byte to write to port 0x60 now, if any. Starts the next queued command when idle.
@@ -523,7 +546,9 @@ mod tests {
         let mut e = engine();
         let a = e.submit(Command::Echo).unwrap();
         let b = e.submit(Command::Identify).unwrap();
+        assert_eq!(e.waiting_for(), None);
         assert_eq!(e.poll_send(100), Some(0xEE));
+        assert_eq!(e.waiting_for(), Some(WaitingFor::Echo));
         assert_eq!(e.deadline(), Some(110));
         assert_eq!(e.on_tick(109), None);
         let done = e.on_tick(110).unwrap();
@@ -537,6 +562,7 @@ mod tests {
         );
         assert_eq!(e.poll_send(200), Some(0xF2));
         assert_eq!(e.on_byte(0xFA, 201), ByteOutcome::Consumed(None));
+        assert_eq!(e.waiting_for(), Some(WaitingFor::Identity));
         assert_eq!(e.on_byte(0xAB, 202), ByteOutcome::Consumed(None));
         let done = e.on_tick(222).unwrap();
         assert_eq!(done.id, b);

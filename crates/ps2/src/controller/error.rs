@@ -2,10 +2,14 @@
 
 use core::fmt;
 
-/// What a wait that ran out of time was waiting for.
+/// What a wait that ended at its bound (of time or of bytes read) was waiting for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum WaitingFor {
+    /// The output buffer to empty before a keyboard command is sent (the stale bytes in it
+    /// are set aside first).
+    OutputBufferEmpty,
     /// The controller to consume the previous write (status IBF to clear).
     InputBufferEmpty,
     /// The controller's answer to a controller command (status OBF to set).
@@ -18,6 +22,8 @@ pub enum WaitingFor {
     Bat,
     /// The answer to "get scancode set".
     ScancodeSetAnswer,
+    /// The identity bytes after the ACK of "identify".
+    Identity,
 }
 
 /// Everything that can go wrong talking to the i8042 and the keyboard.
@@ -51,6 +57,27 @@ pub enum Error {
         waiting_for: WaitingFor,
         /// The command byte whose answer (or acceptance) was awaited.
         command: u8,
+    },
+    /// A keyboard command read `read` bytes that were not its answers (stale bytes set
+    /// aside before it, key bytes, AUX bytes, bytes flagged with the timeout bit) and gave
+    /// up: the status register is stuck with OBF set, or something sends without pause.
+    /// The bounds are [`Timing::flush_limit`](super::Timing::flush_limit) stale bytes and
+    /// [`Timing::byte_limit`](super::Timing::byte_limit) bytes while waiting; the key bytes
+    /// among them are in [`I8042::stray_bytes`](super::I8042::stray_bytes).
+    TooManyBytes {
+        /// What the command was waiting for when it gave up.
+        waiting_for: WaitingFor,
+        /// The keyboard command byte.
+        command: u8,
+        /// How many bytes it read that were not its answers.
+        read: u16,
+    },
+    /// [`I8042::drain`](super::I8042::drain) read `read` bytes and the output buffer was
+    /// still full: the status register is stuck with OBF set, or something sends without
+    /// pause.
+    OutputStuck {
+        /// How many bytes were read.
+        read: u16,
     },
     /// The keyboard asked for `byte` again (RESEND) on each of `tries` sends.
     ResendExhausted {
@@ -95,12 +122,14 @@ pub enum Error {
 impl fmt::Display for WaitingFor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            WaitingFor::OutputBufferEmpty => "the controller output buffer to empty",
             WaitingFor::InputBufferEmpty => "the controller input buffer to empty",
             WaitingFor::ControllerReply => "a controller reply",
             WaitingFor::Ack => "an ACK",
             WaitingFor::Echo => "the echo answer",
             WaitingFor::Bat => "the keyboard self-test result",
             WaitingFor::ScancodeSetAnswer => "the scancode set answer",
+            WaitingFor::Identity => "the identity bytes",
         })
     }
 }
@@ -122,6 +151,19 @@ impl fmt::Display for Error {
             } => write!(
                 f,
                 "timed out waiting for {waiting_for} after {command:#04x}"
+            ),
+            Error::TooManyBytes {
+                waiting_for,
+                command,
+                read,
+            } => write!(
+                f,
+                "command {command:#04x}: read {read} bytes that were not answers while \
+                 waiting for {waiting_for}; gave up"
+            ),
+            Error::OutputStuck { read } => write!(
+                f,
+                "the i8042 output buffer was still full after {read} bytes were read from it"
             ),
             Error::ResendExhausted {
                 command,
