@@ -2,11 +2,15 @@
 //!
 //! Some boards put port-style devices (a 16550 UART, an i8042, an IDE channel) behind a memory
 //! window instead of x86 I/O space. [`MmioPorts`] maps "port" `n` to byte offset `n << shift`
-//! of the window, with volatile accesses through `volatile-register`.
+//! of the window, with volatile accesses through raw pointers.
+//!
+//! No Rust reference to a register is ever created: a reference is `dereferenceable`, which
+//! lets the compiler insert reads of its own (hoisting a load out of a branch, for instance),
+//! and an extra read of a read-sensitive register (a FIFO, a status register that acknowledges
+//! an interrupt) loses data. `core::ptr::read_volatile` / `write_volatile` on a raw pointer do
+//! exactly one access of the given width each, where the program asks for it.
 
 use core::ptr::NonNull;
-
-use volatile_register::RW;
 
 use crate::PortIo;
 
@@ -67,31 +71,41 @@ impl MmioPorts {
         }
     }
 
-    /// The register at `port` as a `T`, if it lies inside the window and is aligned.
-    fn register<T: Copy>(&self, port: u16) -> Option<&RW<T>> {
+    /// A pointer to the register at `port` as a `T`, if it lies inside the window and is
+    /// aligned for `T`.
+    fn register<T>(&self, port: u16) -> Option<*mut T> {
         let size = core::mem::size_of::<T>();
         let offset = usize::from(port) << self.shift;
         let end = offset.checked_add(size)?;
-        let addr = (self.base.as_ptr() as usize).checked_add(offset)?;
-        if end > self.len || addr % core::mem::align_of::<T>() != 0 {
+        if end > self.len {
             return None;
         }
-        // SAFETY: `offset..end` lies inside the window that `new`'s caller promised is valid
-        // for volatile access for our lifetime, and the address is aligned for `T`. `RW<T>` is
-        // a transparent wrapper over an `UnsafeCell<T>`, so a shared reference to it permits
-        // the volatile writes done through it.
-        Some(unsafe { &*(self.base.as_ptr().add(offset) as *const RW<T>) })
+        // SAFETY: `offset + size <= len`, so `base + offset` is inside (or, for a zero-sized
+        // `T`, one past the end of) the region that `new`'s caller promised is valid; a pointer
+        // computed that way stays in bounds and does not wrap.
+        let reg = unsafe { self.base.as_ptr().add(offset) };
+        if reg.addr() % core::mem::align_of::<T>() != 0 {
+            return None;
+        }
+        Some(reg.cast::<T>())
     }
 
     fn read<T: Copy>(&self, port: u16, floating: T) -> T {
-        self.register::<T>(port).map_or(floating, RW::read)
+        match self.register::<T>(port) {
+            // SAFETY: `register` checked that the `size_of::<T>()` bytes lie inside the window
+            // that `new`'s caller promised is valid for volatile reads of this width, and that
+            // the pointer is aligned for `T`. The access goes through the raw pointer: no
+            // reference to device memory exists, so the compiler adds no access of its own.
+            Some(reg) => unsafe { reg.read_volatile() },
+            None => floating,
+        }
     }
 
     fn write<T: Copy>(&self, port: u16, value: T) {
         if let Some(reg) = self.register::<T>(port) {
-            // SAFETY: the register is inside the caller-vouched window (see `register`); the
-            // caller of `new` took responsibility for the device-level effects of writes.
-            unsafe { reg.write(value) }
+            // SAFETY: as in `read`, for volatile writes; the caller of `new` took
+            // responsibility for the device-level effects of writes.
+            unsafe { reg.write_volatile(value) }
         }
     }
 }
@@ -157,5 +171,67 @@ mod tests {
         // SAFETY: a null window is never dereferenced.
         let mut none = unsafe { MmioPorts::new(core::ptr::null_mut(), 64, 0) };
         assert_eq!(none.read8(0), 0xFF);
+    }
+
+    /// A window allocated with exactly its length: an access past its end would be an
+    /// out-of-bounds access that Miri reports, so these checks run under Miri.
+    #[test]
+    fn window_of_exact_size_is_never_overrun() {
+        use std::alloc::{alloc_zeroed, dealloc, Layout};
+        let layout = Layout::from_size_align(6, 8).unwrap();
+        // SAFETY: the layout has a non-zero size.
+        let base = unsafe { alloc_zeroed(layout) };
+        assert!(!base.is_null());
+        // SAFETY: `base` is 6 bytes of fresh memory, freed only after `ports` is dropped.
+        let mut ports = unsafe { MmioPorts::new(base, 6, 0) };
+        ports.write16(4, 0xBEEF);
+        assert_eq!(ports.read16(4), 0xBEEF);
+        ports.write8(5, 0x12);
+        assert_eq!(ports.read8(5), 0x12);
+        // Bytes 4..8 and 6..7 reach past the allocation: they float, nothing is touched.
+        assert_eq!(ports.read32(4), u32::MAX);
+        ports.write32(4, 0);
+        assert_eq!(ports.read8(6), 0xFF);
+        ports.write8(6, 0);
+        assert_eq!(ports.read16(4), 0x12EF);
+        // SAFETY: allocated above with this layout.
+        unsafe { dealloc(base, layout) };
+    }
+
+    /// The "device" changes registers behind the driver's back (through another raw pointer to
+    /// the same memory): every read is a fresh access that sees the change, and the window
+    /// holds no reference that the other writer's accesses would invalidate.
+    #[test]
+    fn device_side_changes_are_seen_by_every_read() {
+        let mut mem = Window([0; 16]);
+        let base = mem.0.as_mut_ptr();
+        // SAFETY: `mem` outlives `ports`; the other accesses below are raw-pointer ones.
+        let mut ports = unsafe { MmioPorts::new(base, 16, 1) };
+        for value in [0x01u8, 0x80, 0x21] {
+            // SAFETY: byte 6 of the 16-byte window, written as a device would.
+            unsafe { base.add(6).write_volatile(value) };
+            assert_eq!(ports.read8(3), value);
+        }
+        ports.write32(2, 0x0403_0201);
+        // SAFETY: bytes 4..8 of the window, read as the device would.
+        let seen = unsafe { base.add(4).cast::<u32>().read_volatile() };
+        assert_eq!(seen, 0x0403_0201);
+        assert_eq!(&mem.0[4..8], &0x0403_0201u32.to_ne_bytes());
+    }
+
+    #[test]
+    fn the_largest_port_and_shift_stay_outside() {
+        let mut mem = Window([0; 16]);
+        // SAFETY: as above; a shift above 15 is clamped.
+        let mut ports = unsafe { MmioPorts::new(mem.0.as_mut_ptr(), 16, 200) };
+        assert_eq!(ports.shift, 15);
+        ports.write8(0, 0x5A);
+        assert_eq!(ports.read8(0), 0x5A);
+        assert_eq!(ports.read8(1), 0xFF);
+        assert_eq!(ports.read8(u16::MAX), 0xFF);
+        assert_eq!(ports.read32(1), u32::MAX);
+        ports.write16(u16::MAX, 0);
+        assert_eq!(mem.0[0], 0x5A);
+        assert_eq!(mem.0[1..], [0; 15]);
     }
 }

@@ -23,6 +23,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
+use std::time::SystemTime;
 
 const PROBES: &str = r#"
 #![no_std]
@@ -113,13 +114,15 @@ fn build_probes() -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     let deps = target.join("release/deps");
-    let asm: Vec<PathBuf> = std::fs::read_dir(&deps)
+    // Each version of this crate gives the probes a new hash: the newest file is this build's.
+    let newest: Option<(SystemTime, PathBuf)> = std::fs::read_dir(&deps)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "s"))
-        .collect();
-    assert_eq!(asm.len(), 1, "one .s file expected in {deps:?}: {asm:?}");
-    std::fs::read_to_string(&asm[0]).unwrap()
+        .map(|p| (p.metadata().unwrap().modified().unwrap(), p))
+        .max();
+    let (_, path) = newest.unwrap_or_else(|| panic!("no .s file in {deps:?}"));
+    std::fs::read_to_string(path).unwrap()
 }
 
 fn write_if_changed(path: &Path, text: &str) {
