@@ -101,6 +101,7 @@ impl<'p, 'a, T, const N: usize> WriteChunkUninit<'p, 'a, T, N> {
         let slots = (slot..slot + first_len).chain(0..second_len);
         for slot in slots {
             let Some(item) = items.next() else { break };
+            publish.producer.queue().tracker.write(slot, 1);
             // SAFETY: the chunk's slots are free and belong to the producer, which `publish`
             // borrows mutably (see `as_mut_slices`); `slot < N` by `split_range`. Writing a
             // `MaybeUninit` slot drops nothing.
@@ -288,6 +289,7 @@ impl<'c, 'a, T, const N: usize> ReadChunk<'c, 'a, T, N> {
                 // Counted first: an item whose destructor panics is dropped all the same (its
                 // fields are dropped during the unwinding), so its slot must be freed with it.
                 release.dropped += 1;
+                release.consumer.queue().tracker.write(slot, 1);
                 // SAFETY: the slot is one of the chunk's (`count <= len`), holds a published
                 // item owned by the consumer (see `as_slices`), and is dropped once: the loop
                 // visits each slot once and `release` frees it, so it is never read again.
@@ -352,6 +354,7 @@ impl<T, const N: usize> Iterator for ReadChunkIntoIter<'_, '_, T, N> {
             return None;
         }
         let slot = Ring::<N>::slot(self.head);
+        self.consumer.queue().tracker.read(slot, 1);
         // SAFETY: slot `head` is in the chunk (`left > 0`), so it holds a published item that
         // belongs to the consumer, and it has not been read: `head` moves past it right below,
         // in the same step, so it is never read again (even if this iterator is leaked).

@@ -250,3 +250,46 @@ fn edge_pend_is_not_lost_when_the_bottom_half_drains_to_empty() {
         assert!(rx.is_empty() || pended, "item stranded without a pend");
     });
 }
+
+#[test]
+fn chunk_iterator_and_commit_free_slots_the_producer_reuses() {
+    // The consumer frees slots one at a time (the chunk iterator, even when leaked) or as a
+    // range after dropping the items in place (`commit` of owned items), while the producer
+    // fills the freed slots again through `fill_from_iter`. `String` items make a double drop
+    // or a read of an overwritten slot visible, and the slot tracker reports any race.
+    model(|| {
+        let (mut tx, mut rx) = leaked::<String, 2>(WakeMode::Off).split();
+        let producer = thread::spawn(move || {
+            let mut words = ["a", "b", "c"].into_iter().map(String::from).peekable();
+            while words.peek().is_some() {
+                if tx.write_chunk_uninit(2).fill_from_iter(&mut words) == 0 {
+                    thread::yield_now();
+                }
+            }
+        });
+        let mut received = Vec::new();
+        while received.len() < 3 {
+            if received.len() % 2 == 0 {
+                let mut iter = rx.read_chunk(2).into_iter();
+                match iter.next() {
+                    Some(word) => received.push(word),
+                    None => thread::yield_now(),
+                }
+                // Items left in the chunk stay queued, whether or not the iterator is dropped.
+                std::mem::forget(iter);
+            } else {
+                let chunk = rx.read_chunk(1);
+                if chunk.is_empty() {
+                    drop(chunk);
+                    thread::yield_now();
+                    continue;
+                }
+                received.push(chunk.as_slices().0[0].clone());
+                chunk.commit_all(); // drops the item in place, then frees the slot
+            }
+        }
+        producer.join().unwrap();
+        assert_eq!(received, ["a", "b", "c"]);
+        assert!(rx.try_pop().is_err());
+    });
+}
