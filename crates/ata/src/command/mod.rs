@@ -18,5 +18,6 @@ pub use opcode::Opcode;
 pub use prd::{PrdTable, PRD_ENTRY_SIZE, PRD_MAX_BYTES, PRD_MAX_ENTRIES};
 pub use signature::DeviceKind;
 pub use split::Chunks;
+pub(crate) use status::names_sector;
 pub use status::{decode_error, ErrorBits, Status};
 pub use taskfile::{AddressMode, Direction, Drive, Protocol, Taskfile, LBA28_LIMIT, LBA48_LIMIT};

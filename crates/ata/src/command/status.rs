@@ -102,7 +102,6 @@ pub fn decode_error(command: u8, status: Status, error: ErrorBits, lba: u64) -> 
 }
 
 /// Whether an error names a sector, so the LBA registers are worth reading back.
-#[allow(dead_code)] // used by the transport
 pub(crate) const fn names_sector(error: ErrorBits) -> bool {
     error.intersects(ErrorBits::ICRC.union(ErrorBits::UNC).union(ErrorBits::IDNF))
 }
