@@ -327,7 +327,9 @@ impl<P: PortIo, D: DelayNs, M: DmaMap, W: Wait> Channel<P, D, M, W> {
         for drive in Drive::BOTH {
             let mut l = self.legacy();
             let st = l.select(0xA0 | drive.device_bit());
-            present[drive.index()] = !legacy::absent(st) && l.echo();
+            // Status 0x00 is no proof of absence (an ATAPI device reads 0x00 until its first
+            // command): the register echo decides, 0xFF (floating) settles it at once.
+            present[drive.index()] = st != 0xFF && l.echo();
         }
         if present == [false, false] {
             return Ok([None, None]);
@@ -350,7 +352,7 @@ impl<P: PortIo, D: DelayNs, M: DmaMap, W: Wait> Channel<P, D, M, W> {
     fn identify_drive(&mut self, drive: Drive) -> Option<DriveInfo> {
         let mut l = self.legacy();
         let st = l.select(0xA0 | drive.device_bit());
-        if legacy::absent(st) {
+        if st == 0xFF {
             return None;
         }
         let (mid, high) = l.signature();
@@ -540,7 +542,9 @@ impl<P: PortIo, D: DelayNs, M: DmaMap, W: Wait> Channel<P, D, M, W> {
         let timeout = self.options.timeouts.command_us;
         let control = self.control_for(irq);
         let st = self.legacy().select(tf.device);
-        if legacy::absent(st) {
+        // A floating bus. (0x00 is also what QEMU shows for an absent drive, but an ATAPI
+        // device reads 0x00 too: a command to a drive that is gone times out instead.)
+        if st == 0xFF {
             return Err(Error::NoDevice { drive });
         }
         let idle = Status::BSY.union(Status::DRQ).bits();
@@ -680,7 +684,8 @@ impl<P: PortIo, D: DelayNs, M: DmaMap, W: Wait> Channel<P, D, M, W> {
         match (dma, self.dma.as_ref()) {
             (true, Some(parts)) => {
                 let bms = parts.bm.status(&mut self.io);
-                bms & crate::transport::busmaster::ST_INTR != 0
+                alt.failed()
+                    || bms & crate::transport::busmaster::ST_INTR != 0
                     || (device_idle && bms & crate::transport::busmaster::ST_ACTIVE == 0)
             }
             _ => device_idle,

@@ -238,7 +238,9 @@ impl<P: PortIo, D: DelayNs, M: DmaMap, W: Wait> Channel<P, D, M, W> {
                     let idle = !alt.intersects(Status::BSY | Status::DRQ) || alt.failed();
                     let bms = bm.map_or(0, |b| b.status(io));
                     let engine_done = bms & ST_ACTIVE == 0 || bms & ST_INTR != 0;
-                    (idle && engine_done).then_some(())
+                    // A device that ended the command with an error is done whatever the
+                    // engine thinks (it aborted before or during the data phase).
+                    (alt.failed() || (idle && engine_done)).then_some(())
                 })
                 .map(|()| ch.complete_by_registers(true))
             }
