@@ -71,6 +71,19 @@ pub fn drive_option(path: &Path, index: usize) -> OsString {
     OsString::from(format!("file={escaped},format=raw,if=ide,index={index}"))
 }
 
+/// `-trace enable=EVENT` for each event and `-D FILE`: QEMU's `log` trace backend writes the
+/// events to QEMU's log, which `-D` sends to `file`.
+pub fn trace_args(events: &[String], file: &Path) -> Vec<OsString> {
+    let mut args = Vec::with_capacity(2 * events.len() + 2);
+    for event in events {
+        args.push("-trace".into());
+        args.push(format!("enable={event}").into());
+    }
+    args.push("-D".into());
+    args.push(file.into());
+    args
+}
+
 /// The kernel command line: `test=NAME` followed by extra `key=value` words.
 pub fn kernel_command_line(test: &str, extra: &[String]) -> String {
     let mut words = vec![format!("test={test}")];
@@ -109,6 +122,25 @@ mod tests {
         assert_eq!(
             text[text.iter().position(|a| a == "-append").unwrap() + 1],
             "test=smoke seed=7"
+        );
+    }
+
+    #[test]
+    fn trace_events_go_to_the_log_file() {
+        let args = trace_args(
+            &["ide_exec_cmd".into(), "serial_write".into()],
+            Path::new("/d/trace.log"),
+        );
+        assert_eq!(
+            args,
+            [
+                "-trace",
+                "enable=ide_exec_cmd",
+                "-trace",
+                "enable=serial_write",
+                "-D",
+                "/d/trace.log"
+            ]
         );
     }
 

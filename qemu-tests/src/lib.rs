@@ -32,9 +32,12 @@ mod qmp;
 mod runner;
 mod serial;
 mod tempdir;
+mod trace;
 
-pub use command::{drive_option, kernel_command_line, qemu_program, QemuArgs, DEFAULT_QEMU};
-pub use disk::{Disk, MAX_DISKS, SECTOR_SIZE};
+pub use command::{
+    drive_option, kernel_command_line, qemu_program, trace_args, QemuArgs, DEFAULT_QEMU,
+};
+pub use disk::{pattern_bytes, pattern_mismatch, pattern_sector, Disk, MAX_DISKS, SECTOR_SIZE};
 pub use error::{BuildError, Error, QmpError, QEMU_APT_PACKAGE};
 pub use kernel::{
     build_command, image_path, is_host_build_variable, kernel_dir, kernel_image, kernel_target_dir,
@@ -47,3 +50,4 @@ pub use qmp::{
 };
 pub use runner::{Qemu, Running, DEFAULT_TIMEOUT, KEY_PACING};
 pub use serial::{decode_line, exception_report, panic_message, LineMatch};
+pub use trace::{Trace, TraceEvent, IDE_EXEC_CMD, SERIAL_WRITE};

@@ -2,13 +2,14 @@
 
 use std::fmt;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::Error;
 use crate::serial::{self, LineMatch};
 use crate::tempdir::TempDir;
+use crate::trace::Trace;
 
 /// QEMU's exit status when the kernel wrote 0x10 to isa-debug-exit: the only success.
 pub const SUCCESS_STATUS: i32 = (0x10 << 1) | 1;
@@ -83,6 +84,7 @@ pub struct Outcome {
     /// Time from spawning QEMU to its exit.
     pub elapsed: Duration,
     pub(crate) disks: Vec<PathBuf>,
+    pub(crate) trace_file: Option<PathBuf>,
     pub(crate) _dir: Arc<TempDir>,
 }
 
@@ -160,6 +162,48 @@ impl Outcome {
         })?;
         std::fs::read(path)
     }
+
+    /// Where disk `index`'s image file is (it lives as long as this outcome).
+    pub fn disk_path(&self, index: usize) -> Option<&Path> {
+        self.disks.get(index).map(PathBuf::as_path)
+    }
+
+    /// `len` bytes of disk `index` from byte `offset` (for images too large to read whole,
+    /// such as a sparse 200 GiB disk).
+    ///
+    /// # Errors
+    ///
+    /// An I/O error when the index has no disk or the range cannot be read.
+    pub fn read_disk(&self, index: usize, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+        use std::io::{Read, Seek, SeekFrom};
+        let path = self.disk_path(index).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("no disk with index {index}"),
+            )
+        })?;
+        let mut file = std::fs::File::open(path)?;
+        file.seek(SeekFrom::Start(offset))?;
+        let mut bytes = vec![0; len];
+        file.read_exact(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// The QEMU trace events of the run ([`Qemu::trace`](crate::Qemu::trace)), in order.
+    ///
+    /// # Errors
+    ///
+    /// An I/O error when the run traced nothing or the file cannot be read.
+    pub fn trace(&self) -> io::Result<Trace> {
+        let path = self.trace_file.as_ref().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                "this run enabled no trace events (Qemu::trace)",
+            )
+        })?;
+        let bytes = std::fs::read(path)?;
+        Ok(Trace::parse(&String::from_utf8_lossy(&bytes)))
+    }
 }
 
 #[cfg(test)]
@@ -190,6 +234,7 @@ mod tests {
             stderr: Vec::new(),
             elapsed: Duration::from_millis(250),
             disks: Vec::new(),
+            trace_file: None,
             _dir: Arc::new(TempDir::new().unwrap()),
         }
     }

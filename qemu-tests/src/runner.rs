@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crate::command::{kernel_command_line, qemu_program, QemuArgs};
+use crate::command::{kernel_command_line, qemu_program, trace_args, QemuArgs};
 use crate::disk::{Disk, MAX_DISKS};
 use crate::error::Error;
 use crate::kernel::kernel_image;
@@ -51,6 +51,7 @@ pub struct Qemu {
     kernel: Option<PathBuf>,
     memory: String,
     program: Option<OsString>,
+    trace_events: Vec<String>,
 }
 
 impl Qemu {
@@ -65,6 +66,7 @@ impl Qemu {
             kernel: None,
             memory: "64M".into(),
             program: None,
+            trace_events: Vec::new(),
         }
     }
 
@@ -108,6 +110,13 @@ impl Qemu {
     /// Runs this QEMU binary instead of `$IRQKIT_QEMU` or `qemu-system-x86_64`.
     pub fn program(mut self, program: impl Into<OsString>) -> Self {
         self.program = Some(program.into());
+        self
+    }
+
+    /// Enables QEMU trace event `event` (e.g. [`crate::IDE_EXEC_CMD`]); the events go to a file
+    /// that [`Outcome::trace`] parses after the run.
+    pub fn trace(mut self, event: impl Into<String>) -> Self {
+        self.trace_events.push(event.into());
         self
     }
 
@@ -160,10 +169,15 @@ impl Qemu {
             qmp_socket: qmp_socket.clone(),
             memory: self.memory.clone(),
         };
+        let trace_file = (!self.trace_events.is_empty()).then(|| dir.path().join("trace.log"));
+        let mut qemu_args = args.to_args();
+        if let Some(file) = &trace_file {
+            qemu_args.extend(trace_args(&self.trace_events, file));
+        }
         let program = self.program.clone().unwrap_or_else(qemu_program);
         let started = Instant::now();
         let mut child = Command::new(&program)
-            .args(args.to_args())
+            .args(qemu_args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -206,6 +220,7 @@ impl Qemu {
             qmp: None,
             qmp_socket,
             disks: disk_paths,
+            trace_file,
             dir: Arc::new(dir),
             started,
             timeout: self.timeout,
@@ -227,6 +242,7 @@ pub struct Running {
     qmp: Option<QmpClient>,
     qmp_socket: PathBuf,
     disks: Vec<PathBuf>,
+    trace_file: Option<PathBuf>,
     dir: Arc<TempDir>,
     started: Instant,
     timeout: Duration,
@@ -387,6 +403,7 @@ impl Running {
             stderr: self.stderr.lines(),
             elapsed,
             disks: self.disks.clone(),
+            trace_file: self.trace_file.clone(),
             _dir: Arc::clone(&self.dir),
         })
     }
