@@ -19,6 +19,7 @@
 //! | check an exact access sequence | [`ScriptedPorts`] |
 //! | lost / corrupted / late accesses | wrap a model in [`Faulty`] |
 //! | PCI configuration space (0xCF8 / 0xCFC), QEMU's PIIX3 IDE function | [`pci::PciConfigSpace`], [`pci::PciFunction`] |
+//! | an ATA disk on an IDE channel with its bus master, like QEMU's (PIO, DMA, write cache, faults) | [`ata::IdeChannel`], [`ata::AtaDisk`], [`ata::DiskFaults`] |
 //! | memory a bus-master model reads and writes; the driver's [`DmaMap`](irqkit_hal::dma::DmaMap) | [`Sim::memory`] ([`SimMemory`]), [`DeviceCtx::memory`] in models |
 //!
 //! # For model authors
@@ -83,6 +84,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod ata;
 mod bus;
 mod device;
 mod fault;

@@ -1,6 +1,8 @@
 //! Small device models shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod ata;
+
 use std::collections::VecDeque;
 use std::time::Duration;
 
