@@ -19,6 +19,10 @@ use crate::work::{Handler, Priority, Taken, WorkRef};
 
 /// A free-running clock in the caller's units (TSC, SysTick, PIT ticks...), read with
 /// wrapping arithmetic: differences must stay below 2^32 units.
+///
+/// It must not panic. If it does, nothing is left inconsistent, but the operation that read it
+/// is cut short: a `schedule` does not happen, and a run whose item was already taken off the
+/// queue is lost (the item is idle again and can be scheduled anew).
 pub type Clock = fn() -> u32;
 
 /// Called when work is queued on an idle queue: "please call `run` soon" (set a flag, trigger a

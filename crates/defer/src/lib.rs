@@ -75,6 +75,6 @@ mod timer;
 mod work;
 
 pub use executor::{Budget, Clock, Executor, Pender, RunError, RunReport, Runner, Stats, Stop};
-pub use task::{SpawnError, TaskSlot, MAX_FUTURE_ALIGN};
+pub use task::{SpawnError, TaskId, TaskSlot, MAX_FUTURE_ALIGN};
 pub use timer::{sleep, DelayError, Sleep, MAX_DELAY};
 pub use work::{DisableError, EnableError, Priority, Work, MAX_DISABLE_DEPTH};

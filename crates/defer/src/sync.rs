@@ -5,10 +5,10 @@
 //! items are written once through [`maybe_const_fn!`] and lose `const` only under loom.
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU8};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32};
 
 #[cfg(not(loom))]
-pub(crate) use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU8};
+pub(crate) use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32};
 
 pub(crate) use core::sync::atomic::Ordering;
 

@@ -11,10 +11,19 @@
 //!
 //! # Slot lifecycle
 //!
+//! One atomic word holds a state (low two bits) and a generation (the rest):
+//!
 //! `EMPTY` -> (`spawn` claims) `CLAIMED` -> (future written) `OCCUPIED` -> (poll returns ready,
-//! or `abort` then a run) `EMPTY`. The storage is touched only by the spawner while it holds
-//! `CLAIMED` and by the executor's run of the slot's item while `OCCUPIED`/`ABORTING`; those
-//! never overlap because `spawn` can claim only an `EMPTY` slot and only the executor empties it.
+//! poll or drop unwinds, or `abort` then a run) `EMPTY` with the next generation. The storage
+//! is touched only by the spawner while it holds `CLAIMED` and by the executor's run of the
+//! slot's item while `OCCUPIED`/`ABORTING`; those never overlap because `spawn` can claim only
+//! an `EMPTY` slot and only the executor empties it. The executor empties the slot only after
+//! the future's destructor has run, and it always does, unwinding included (drop guards in
+//! [`run_slot`]): no path leaves the slot pointing at a dead future.
+//!
+//! The generation names each task ([`TaskId`]): [`TaskSlot::abort_task`] is one compare-exchange
+//! on the exact word of that task, so a task that finishes and is replaced by a new one in the
+//! meantime never has the new one aborted.
 
 use core::cell::UnsafeCell;
 use core::fmt;
@@ -25,13 +34,16 @@ use core::ptr;
 use core::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 use crate::executor::Executor;
-use crate::sync::{maybe_const_fn, AtomicU8, Ordering};
+use crate::sync::{maybe_const_fn, AtomicU32, Ordering};
 use crate::work::{Handler, Priority, Work, WorkRef};
 
-const EMPTY: u8 = 0;
-const CLAIMED: u8 = 1;
-const OCCUPIED: u8 = 2;
-const ABORTING: u8 = 3;
+const EMPTY: u32 = 0;
+const CLAIMED: u32 = 1;
+const OCCUPIED: u32 = 2;
+const ABORTING: u32 = 3;
+const STATE: u32 = 0b11;
+/// One step of the generation (the bits above the state).
+const GENERATION_ONE: u32 = STATE + 1;
 
 /// The largest future alignment a [`TaskSlot`] can hold.
 pub const MAX_FUTURE_ALIGN: usize = 16;
@@ -41,6 +53,20 @@ struct Storage<const N: usize>([MaybeUninit<u8>; N]);
 
 type PollFn = unsafe fn(*mut u8, &mut Context<'_>) -> Poll<()>;
 type DropFn = unsafe fn(*mut u8);
+
+/// Names one task spawned into one [`TaskSlot`]: what [`TaskSlot::spawn`] returns.
+///
+/// A slot counts its tasks (a generation that wraps after 2^30 spawns), so an id still names
+/// its own task after that task has finished and another one took the slot:
+/// [`TaskSlot::abort_task`] and [`TaskSlot::holds`] never act on the wrong task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct TaskId {
+    /// The slot's address (ids of other slots are refused).
+    slot: usize,
+    /// The slot's lifecycle word with the state bits clear.
+    generation: u32,
+}
 
 /// Static storage for one async task of at most `N` bytes.
 ///
@@ -89,9 +115,14 @@ type DropFn = unsafe fn(*mut u8);
 pub struct TaskSlot<const N: usize> {
     /// First field: the slot is found again from a pointer to its work item.
     work: Work,
-    lifecycle: AtomicU8,
+    /// Generation and state (see the module docs).
+    lifecycle: AtomicU32,
     vtable: UnsafeCell<Option<(PollFn, DropFn)>>,
     storage: UnsafeCell<Storage<N>>,
+    /// Under loom: stands for `vtable` and `storage`, accessed wherever they are, so the
+    /// model checker reports a spawn and a run that touch them without a happens-before edge.
+    #[cfg(loom)]
+    storage_access: loom::cell::UnsafeCell<()>,
 }
 
 // SAFETY: `vtable` and `storage` are accessed only by the spawner holding `CLAIMED` (exclusive:
@@ -99,7 +130,8 @@ pub struct TaskSlot<const N: usize> {
 // `OCCUPIED`/`ABORTING` (exclusive: an item never runs concurrently with itself, and nobody
 // else writes the storage in those states). The lifecycle's release/acquire pairs order the
 // hand-overs. Stored futures are `Send`, so polling and dropping them on the executor's
-// thread is allowed.
+// thread is allowed; they are never reached through `&self` (no method hands out a reference
+// into the storage), so they need not be `Sync`.
 unsafe impl<const N: usize> Sync for TaskSlot<N> {}
 
 impl<const N: usize> fmt::Debug for TaskSlot<N> {
@@ -118,9 +150,11 @@ impl<const N: usize> TaskSlot<N> {
         pub fn new(executor: &'static Executor) -> Self {
             Self {
                 work: Work::with_handler(executor, Handler::Task(run_slot::<N>)),
-                lifecycle: AtomicU8::new(EMPTY),
+                lifecycle: AtomicU32::new(EMPTY),
                 vtable: UnsafeCell::new(None),
                 storage: UnsafeCell::new(Storage([MaybeUninit::uninit(); N])),
+                #[cfg(loom)]
+                storage_access: loom::cell::UnsafeCell::new(()),
             }
         }
     }
@@ -139,16 +173,26 @@ impl<const N: usize> TaskSlot<N> {
         unsafe { WorkRef::from_owner(self) }
     }
 
-    /// Moves `future` into the slot and schedules its first poll.
+    /// Moves `future` into the slot and schedules its first poll. Returns the new task's
+    /// [`TaskId`].
     ///
     /// The future must fit: `size_of::<F>() <= N` and `align_of::<F>() <= 16`, checked when
-    /// the call is compiled (a build error, not a run-time one).
+    /// the call is compiled (a build error, not a run-time one). It must be `Send`: the
+    /// executor may poll it on another thread (or in another context) than the spawner's.
+    ///
+    /// ```compile_fail,E0277
+    /// use irqkit_defer::{Executor, TaskSlot};
+    /// static EXEC: Executor = Executor::new();
+    /// static SLOT: TaskSlot<64> = TaskSlot::new(&EXEC);
+    /// let shared = std::rc::Rc::new(1); // not `Send`
+    /// SLOT.spawn(async move { core::hint::black_box(&shared); }).ok();
+    /// ```
     ///
     /// # Errors
     ///
     /// [`SpawnError::Occupied`] with the future when the slot holds a task that has not
     /// finished: nothing is dropped silently.
-    pub fn spawn<F>(&'static self, future: F) -> Result<(), SpawnError<F>>
+    pub fn spawn<F>(&'static self, future: F) -> Result<TaskId, SpawnError<F>>
     where
         F: Future<Output = ()> + Send + 'static,
     {
@@ -162,13 +206,25 @@ impl<const N: usize> TaskSlot<N> {
                 "future alignment above 16"
             );
         }
-        if self
-            .lifecycle
-            .compare_exchange(EMPTY, CLAIMED, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
-            return Err(SpawnError::Occupied(future));
+        let mut word = self.lifecycle.load(Ordering::Relaxed);
+        loop {
+            if word & STATE != EMPTY {
+                return Err(SpawnError::Occupied(future));
+            }
+            // Acquire: the previous task's drop (released by the executor's store of EMPTY)
+            // happens before this spawner reuses the storage.
+            match self.lifecycle.compare_exchange_weak(
+                word,
+                word | CLAIMED,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(actual) => word = actual,
+            }
         }
+        #[cfg(loom)]
+        self.storage_access.with_mut(|_| ());
         // SAFETY: winning EMPTY -> CLAIMED gives this call exclusive access to `storage` and
         // `vtable` (see the `Sync` impl). The storage is 16-aligned and at least as large and
         // aligned as `F` (checked above), and holds no live future (EMPTY).
@@ -176,9 +232,16 @@ impl<const N: usize> TaskSlot<N> {
             self.storage.get().cast::<F>().write(future);
             *self.vtable.get() = Some((poll_future::<F>, drop_future::<F>));
         }
-        self.lifecycle.store(OCCUPIED, Ordering::Release);
+        self.lifecycle.store(word | OCCUPIED, Ordering::Release);
         self.work_ref().schedule();
-        Ok(())
+        Ok(self.id(word))
+    }
+
+    fn id(&self, generation: u32) -> TaskId {
+        TaskId {
+            slot: ptr::from_ref(self).addr(),
+            generation,
+        }
     }
 
     /// Schedules a poll of the task, as its waker does. Returns whether the poll was newly
@@ -195,10 +258,63 @@ impl<const N: usize> TaskSlot<N> {
     /// Asks the executor to drop the task's future without polling it again. Returns whether a
     /// running task was asked (false: the slot is empty, or an abort is already under way).
     /// The slot is free once [`is_occupied`](Self::is_occupied) turns false.
+    ///
+    /// This aborts whichever task the slot holds when it is called. To abort one particular
+    /// task, and not the one that may have replaced it after it finished, use
+    /// [`abort_task`](Self::abort_task).
     pub fn abort(&'static self) -> bool {
+        let mut word = self.lifecycle.load(Ordering::Relaxed);
+        loop {
+            if word & STATE != OCCUPIED {
+                return false;
+            }
+            // The generation is kept: the compare-exchange succeeds only on the task it saw.
+            match self.lifecycle.compare_exchange_weak(
+                word,
+                word | ABORTING,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(actual) => word = actual,
+            }
+        }
+        self.work_ref().schedule();
+        true
+    }
+
+    /// Like [`abort`](Self::abort), for task `task` only: returns false (and does nothing)
+    /// when the slot no longer holds it, because it finished or was aborted, even if another
+    /// task has been spawned into the slot since. Ids of other slots are refused (false).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use irqkit_defer::{Executor, TaskSlot};
+    /// static EXEC: Executor = Executor::new();
+    /// static SLOT: TaskSlot<64> = TaskSlot::new(&EXEC);
+    ///
+    /// let first = SLOT.spawn(async {}).unwrap();
+    /// EXEC.run_until_idle().unwrap(); // `first` finishes
+    /// let second = SLOT.spawn(core::future::pending()).unwrap();
+    /// assert!(!SLOT.abort_task(first), "a finished task's id aborts nothing");
+    /// assert!(SLOT.holds(second));
+    /// assert!(SLOT.abort_task(second));
+    /// EXEC.run_until_idle().unwrap();
+    /// assert!(!SLOT.holds(second) && !SLOT.is_occupied());
+    /// ```
+    pub fn abort_task(&'static self, task: TaskId) -> bool {
+        if task.slot != ptr::from_ref(self).addr() {
+            return false;
+        }
         let asked = self
             .lifecycle
-            .compare_exchange(OCCUPIED, ABORTING, Ordering::AcqRel, Ordering::Relaxed)
+            .compare_exchange(
+                task.generation | OCCUPIED,
+                task.generation | ABORTING,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            )
             .is_ok();
         if asked {
             self.work_ref().schedule();
@@ -206,9 +322,18 @@ impl<const N: usize> TaskSlot<N> {
         asked
     }
 
+    /// Whether the slot still holds task `task`: spawned, and its future not dropped yet
+    /// (running, or being aborted). False for ids of other slots.
+    pub fn holds(&self, task: TaskId) -> bool {
+        let word = self.lifecycle.load(Ordering::Acquire);
+        task.slot == ptr::from_ref(self).addr()
+            && word & !STATE == task.generation
+            && matches!(word & STATE, OCCUPIED | ABORTING)
+    }
+
     /// Whether the slot holds a task (being spawned, running, or being aborted).
     pub fn is_occupied(&self) -> bool {
-        self.lifecycle.load(Ordering::Acquire) != EMPTY
+        self.lifecycle.load(Ordering::Acquire) & STATE != EMPTY
     }
 
     /// Whether a poll is scheduled and has not started yet.
@@ -226,35 +351,86 @@ impl<const N: usize> TaskSlot<N> {
 }
 
 /// The handler of a `TaskSlot<N>`'s work item: one poll (or the abort).
+///
+/// Unwinding: if the poll panics, the future is dropped as the panic unwinds (as a future
+/// pinned in an unwinding stack frame is) and the slot is emptied; if the destructor panics
+/// (after a ready poll, an abort or a panicked poll), the slot is emptied all the same: drop
+/// glue has finished dropping the future's fields by then, so it is dead either way. A panic in
+/// a destructor that runs during another unwind aborts the process, as everywhere in Rust.
 fn run_slot<const N: usize>(item: WorkRef) {
     // SAFETY: `run_slot::<N>` is installed only by `TaskSlot::<N>::new`, so `item` is the work
     // item at offset 0 of a `'static` `TaskSlot<N>` (repr(C)). Every `WorkRef` to a slot's item
     // is made by `work_ref` from the whole slot and passed on as a raw pointer, so it carries
     // the provenance of the whole slot.
     let slot = unsafe { &*item.as_ptr().cast::<TaskSlot<N>>() };
-    let state = slot.lifecycle.load(Ordering::Acquire);
+    let word = slot.lifecycle.load(Ordering::Acquire);
+    let state = word & STATE;
     if state != OCCUPIED && state != ABORTING {
-        return; // A stale wake-up of a finished task.
+        return; // A stale wake-up of a finished task, or a spawn under way.
     }
+    #[cfg(loom)]
+    slot.storage_access.with_mut(|_| ());
     // SAFETY: OCCUPIED/ABORTING: the executor has exclusive access (see the `Sync` impl), and
     // the acquire load above saw the spawner's release, so the vtable is written.
     let Some((poll, drop)) = (unsafe { *slot.vtable.get() }) else {
         return;
     };
     let future = slot.storage.get().cast::<u8>();
+    // From here on every exit but a pending poll retires the task, unwinding included. Locals
+    // drop in reverse order: the future first, then the slot is marked empty, even if the
+    // future's destructor unwinds.
+    let empty = MarkEmpty {
+        lifecycle: &slot.lifecycle,
+        // The generation cannot change while OCCUPIED/ABORTING (abort keeps it).
+        next: (word & !STATE).wrapping_add(GENERATION_ONE) | EMPTY,
+    };
+    let dead = DropFuture { future, drop };
     if state == OCCUPIED {
         let waker = waker_of(item);
         let mut cx = Context::from_waker(&waker);
         // SAFETY: `future` holds a live future of the type `poll` was made for. The slot is
         // `'static` and the future is never moved out of it before it is dropped: pinned.
         if unsafe { poll(future, &mut cx) }.is_pending() {
-            return;
+            // Still live: neither guard may act.
+            mem::forget(dead);
+            mem::forget(empty);
         }
     }
-    // SAFETY: the future is live (ready or aborted) and is dropped exactly once, here, before
-    // the slot is marked empty.
-    unsafe { drop(future) };
-    slot.lifecycle.store(EMPTY, Ordering::Release);
+}
+
+/// Drops the slot's future when it goes out of scope (the end of its last run, or an unwind).
+struct DropFuture {
+    future: *mut u8,
+    drop: DropFn,
+}
+
+impl Drop for DropFuture {
+    fn drop(&mut self) {
+        // SAFETY: a `DropFuture` is made only in `run_slot`, over the live future of an
+        // OCCUPIED/ABORTING slot with the drop function of its type, and is forgotten when the
+        // future stays live; otherwise this is the one drop of the future, and the
+        // `MarkEmpty` dropped after it keeps anybody from reaching the future again.
+        unsafe { (self.drop)(self.future) }
+    }
+}
+
+/// Marks a slot empty (next generation) when it goes out of scope, unwinding included.
+struct MarkEmpty<'a> {
+    lifecycle: &'a AtomicU32,
+    next: u32,
+}
+
+impl Drop for MarkEmpty<'_> {
+    fn drop(&mut self) {
+        // Release: the future's drop happens before a spawn that reuses the storage.
+        //
+        // A swap, not a store: an `abort` may compare-exchange OCCUPIED -> ABORTING at the same
+        // time, and either order is fine (the abort then targets a task that is gone), but
+        // loom 0.7 lets a plain store land between the read and the write of a concurrent
+        // read-modify-write, a history the memory model forbids, so its models of this race
+        // would report executions that cannot happen. Once per task, off the wake/poll path.
+        self.lifecycle.swap(self.next, Ordering::Release);
+    }
 }
 
 /// # Safety

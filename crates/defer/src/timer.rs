@@ -50,7 +50,8 @@ impl Executor {
     /// has expired. Call it from the timer interrupt; returns how many items it scheduled.
     ///
     /// The expired items are scheduled inside a critical section, so the [`Pender`] (if any)
-    /// is called there too.
+    /// is called there too. If the pender panics, the items scheduled so far stay scheduled
+    /// and counted, and the rest stay armed: the next tick fires them.
     ///
     /// [`Pender`]: crate::Pender
     pub fn tick(&self) -> u32 {
@@ -68,11 +69,11 @@ impl Executor {
                 self.timers
                     .store(link.next.load(Ordering::Relaxed), Ordering::Relaxed);
                 link.armed.store(false, Ordering::Relaxed);
-                item.schedule();
+                // Counted before the schedule, whose pender is user code that may unwind: the
+                // list and the counter are consistent at every call out.
+                self.stats.timers_fired.fetch_add(1, Ordering::Relaxed);
                 fired += 1;
-            }
-            if fired > 0 {
-                self.stats.timers_fired.fetch_add(fired, Ordering::Relaxed);
+                item.schedule();
             }
             fired
         })

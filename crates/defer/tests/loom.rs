@@ -7,12 +7,20 @@
 //!   `cancel` that returned `true` took it back;
 //! * no double run, and no run of an item concurrently with itself;
 //! * publication: data written (non-atomically, in a `loom::cell::UnsafeCell`) before a schedule
-//!   is read race-free by the run it leads to.
+//!   is read race-free by the run it leads to;
+//! * task slots: the spawner's writes to the storage and the executor's polls and drops are
+//!   ordered (the slot's storage is a loom cell under loom), each future is dropped exactly
+//!   once and never polled after it was aborted, and an abort never reaches a task spawned
+//!   after the one it meant.
 #![cfg(loom)]
 
 use loom::cell::UnsafeCell;
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::thread;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use irqkit_defer::{Executor, RunError, TaskSlot, Work};
 
@@ -214,5 +222,170 @@ fn task_wake_vs_poll() {
         irq.join().unwrap();
         drain(&EXEC);
         assert!(!SLOT.is_occupied(), "the wake after the data was not lost");
+    });
+}
+
+/// A task that finishes on its first poll and counts its polls and drops.
+struct Counted {
+    polls: &'static AtomicUsize,
+    drops: &'static AtomicUsize,
+}
+
+impl Future for Counted {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        assert_eq!(
+            self.drops.load(Ordering::Relaxed),
+            0,
+            "polled after its drop"
+        );
+        self.polls.fetch_add(1, Ordering::Relaxed);
+        Poll::Ready(())
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        assert_eq!(
+            self.drops.fetch_add(1, Ordering::Relaxed),
+            0,
+            "dropped twice"
+        );
+    }
+}
+
+/// Spawns `future` into `slot`, retrying while the slot is still held.
+fn spawn_when_free(slot: &'static TaskSlot<64>, future: Counted) -> irqkit_defer::TaskId {
+    let mut future = Some(future);
+    for _ in 0..1000 {
+        match slot.spawn(future.take().unwrap()) {
+            Ok(id) => return id,
+            Err(refused) => {
+                future = Some(refused.into_inner());
+                thread::yield_now();
+            }
+        }
+    }
+    panic!("slot stayed occupied: {slot:?}");
+}
+
+#[test]
+fn abort_task_never_aborts_the_task_that_replaced_it() {
+    loom::lazy_static! {
+        static ref EXEC: Executor = Executor::new();
+        static ref SLOT: TaskSlot<64> = TaskSlot::new(&EXEC);
+        static ref FIRST_POLLS: AtomicUsize = AtomicUsize::new(0);
+        static ref FIRST_DROPS: AtomicUsize = AtomicUsize::new(0);
+        static ref SECOND_POLLS: AtomicUsize = AtomicUsize::new(0);
+        static ref SECOND_DROPS: AtomicUsize = AtomicUsize::new(0);
+    }
+    model(|| {
+        touch(&[
+            &*EXEC as &dyn Sync,
+            &*SLOT,
+            &*FIRST_POLLS,
+            &*FIRST_DROPS,
+            &*SECOND_POLLS,
+            &*SECOND_DROPS,
+        ]);
+        let first = SLOT
+            .spawn(Counted {
+                polls: &FIRST_POLLS,
+                drops: &FIRST_DROPS,
+            })
+            .unwrap();
+        // Races the first task's run (its completion) and the second spawn.
+        let aborter = thread::spawn(move || SLOT.abort_task(first));
+        // Another thread reuses the storage as soon as the executor frees it.
+        let spawner = thread::spawn(|| {
+            spawn_when_free(
+                &SLOT,
+                Counted {
+                    polls: &SECOND_POLLS,
+                    drops: &SECOND_DROPS,
+                },
+            )
+        });
+        drain(&EXEC);
+        let second = spawner.join().unwrap();
+        let aborted = aborter.join().unwrap();
+        drain(&EXEC);
+
+        assert_ne!(first, second);
+        assert_eq!(FIRST_DROPS.load(Ordering::Relaxed), 1);
+        // Not aborted: the first task had finished, so its one poll happened. Aborted: the
+        // abort came before its run or during its one poll; no poll starts after it.
+        let first_polls = FIRST_POLLS.load(Ordering::Relaxed);
+        assert!(first_polls <= 1);
+        if !aborted {
+            assert_eq!(
+                first_polls, 1,
+                "a refused abort_task means the task had finished"
+            );
+        }
+        assert_eq!(
+            (
+                SECOND_POLLS.load(Ordering::Relaxed),
+                SECOND_DROPS.load(Ordering::Relaxed)
+            ),
+            (1, 1),
+            "the second task ran to completion: never aborted"
+        );
+        assert!(!SLOT.is_occupied() && !SLOT.holds(first) && !SLOT.holds(second));
+    });
+}
+
+#[test]
+fn abort_reaches_exactly_the_task_it_found() {
+    loom::lazy_static! {
+        static ref EXEC: Executor = Executor::new();
+        static ref SLOT: TaskSlot<64> = TaskSlot::new(&EXEC);
+        static ref FIRST_POLLS: AtomicUsize = AtomicUsize::new(0);
+        static ref FIRST_DROPS: AtomicUsize = AtomicUsize::new(0);
+        static ref SECOND_POLLS: AtomicUsize = AtomicUsize::new(0);
+        static ref SECOND_DROPS: AtomicUsize = AtomicUsize::new(0);
+    }
+    model(|| {
+        touch(&[
+            &*EXEC as &dyn Sync,
+            &*SLOT,
+            &*FIRST_POLLS,
+            &*FIRST_DROPS,
+            &*SECOND_POLLS,
+            &*SECOND_DROPS,
+        ]);
+        SLOT.spawn(Counted {
+            polls: &FIRST_POLLS,
+            drops: &FIRST_DROPS,
+        })
+        .unwrap();
+        let aborter = thread::spawn(|| SLOT.abort());
+        drain(&EXEC);
+        spawn_when_free(
+            &SLOT,
+            Counted {
+                polls: &SECOND_POLLS,
+                drops: &SECOND_DROPS,
+            },
+        );
+        let aborted = aborter.join().unwrap();
+        drain(&EXEC);
+
+        let first = FIRST_POLLS.load(Ordering::Relaxed);
+        let second = SECOND_POLLS.load(Ordering::Relaxed);
+        assert_eq!(
+            (
+                FIRST_DROPS.load(Ordering::Relaxed),
+                SECOND_DROPS.load(Ordering::Relaxed)
+            ),
+            (1, 1),
+            "every future dropped exactly once"
+        );
+        // A task's first poll finishes it, so each is polled at most once. Without an abort
+        // both ran; an abort skips the poll of at most one of them (it may also land during
+        // the first task's poll, then it skips none).
+        assert!(first <= 1 && second <= 1);
+        assert!(first + second >= if aborted { 1 } else { 2 });
+        assert!(!SLOT.is_occupied());
     });
 }

@@ -8,8 +8,8 @@ use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 
 use irqkit_defer::{
-    sleep, Budget, DelayError, EnableError, Executor, Priority, RunError, Stats, Stop, TaskSlot,
-    Work, MAX_DELAY,
+    sleep, Budget, DelayError, EnableError, Executor, Priority, RunError, Stats, Stop, TaskId,
+    TaskSlot, Work, MAX_DELAY,
 };
 
 /// Declares a per-test trace recorder: `t(event)`, `take()`, and `pend` for the executor.
@@ -425,6 +425,155 @@ fn abort_drops_the_future_without_polling_it() {
     EXEC.run_until_idle().unwrap();
     assert_eq!(take(), ["poll t #1", "drop t"]);
     assert!(!SLOT.is_occupied());
+}
+
+#[test]
+fn abort_task_never_aborts_the_task_that_replaced_it() {
+    recorder!();
+    static EXEC: Executor = Executor::new();
+    static SLOT: TaskSlot<64> = TaskSlot::new(&EXEC);
+    static OTHER: TaskSlot<64> = TaskSlot::new(&EXEC);
+    static WAKER: Mutex<Option<Waker>> = Mutex::new(None);
+    fn trace(s: String) {
+        t(s)
+    }
+    let task = |name, polls_to_finish| Recorded {
+        name,
+        polls: 0,
+        polls_to_finish,
+        trace,
+        waker: &WAKER,
+    };
+
+    let first = SLOT.spawn(task("first", 1)).unwrap();
+    assert!(SLOT.holds(first));
+    EXEC.run_until_idle().unwrap();
+    assert!(!SLOT.holds(first), "finished");
+    let second = SLOT.spawn(task("second", 2)).unwrap();
+    assert_ne!(first, second, "each spawn is a new task");
+    assert!(
+        !SLOT.abort_task(first),
+        "the first task's id does not reach the second"
+    );
+    assert!(SLOT.holds(second) && !SLOT.holds(first));
+    let other = OTHER.spawn(task("other", 1)).unwrap();
+    assert!(!SLOT.abort_task(other), "another slot's id is refused");
+    assert!(!SLOT.holds(other));
+    EXEC.run_until_idle().unwrap();
+    assert!(SLOT.wake());
+    EXEC.run_until_idle().unwrap();
+    assert_eq!(
+        take(),
+        [
+            "poll first #1",
+            "drop first",
+            "poll second #1",
+            "poll other #1",
+            "drop other",
+            "poll second #2",
+            "drop second"
+        ]
+    );
+    assert!(!SLOT.abort_task(second), "finished");
+}
+
+#[test]
+fn an_abort_whose_task_finishes_and_is_replaced_midway_leaves_the_new_task_alone() {
+    recorder!();
+    static RESPAWN: AtomicU32 = AtomicU32::new(0);
+    static SECOND: Mutex<Option<TaskId>> = Mutex::new(None);
+    static WAKER: Mutex<Option<Waker>> = Mutex::new(None);
+    fn trace(s: String) {
+        t(s)
+    }
+    fn task(name: &'static str) -> Recorded {
+        Recorded {
+            name,
+            polls: 0,
+            polls_to_finish: 2,
+            trace,
+            waker: &WAKER,
+        }
+    }
+    /// Called inside `abort`, after its state change, from the schedule that asks for the
+    /// run: the executor retires the aborted task and a new task takes the slot before
+    /// `abort` returns.
+    fn pender() {
+        if RESPAWN.swap(0, Ordering::Relaxed) == 1 {
+            t("pend: run");
+            EXEC.run_until_idle().unwrap();
+            t("pend: spawn");
+            *SECOND.lock().unwrap() = Some(SLOT.spawn(task("second")).unwrap());
+        }
+    }
+    static EXEC: Executor = Executor::new().with_pender(pender);
+    static SLOT: TaskSlot<64> = TaskSlot::new(&EXEC);
+
+    let first = SLOT.spawn(task("first")).unwrap();
+    EXEC.run_until_idle().unwrap();
+    RESPAWN.store(1, Ordering::Relaxed);
+    assert!(SLOT.abort(), "the first task was asked");
+    let second = SECOND.lock().unwrap().unwrap();
+    assert!(!SLOT.holds(first) && SLOT.holds(second));
+    assert!(!SLOT.abort_task(first));
+    EXEC.run_until_idle().unwrap();
+    WAKER.lock().unwrap().take().unwrap().wake();
+    EXEC.run_until_idle().unwrap();
+    assert_eq!(
+        take(),
+        [
+            "poll first #1",
+            "pend: run",
+            "drop first",
+            "pend: spawn",
+            "poll second #1",
+            "poll second #2",
+            "drop second"
+        ],
+        "the second task runs to completion"
+    );
+}
+
+#[test]
+fn an_abort_from_the_last_poll_does_not_carry_over_to_the_next_task() {
+    recorder!();
+    static EXEC: Executor = Executor::new();
+    static SLOT: TaskSlot<64> = TaskSlot::new(&EXEC);
+
+    SLOT.spawn(poll_fn(|_| {
+        assert!(SLOT.abort(), "a task may abort itself");
+        t("first aborts itself and finishes");
+        Poll::Ready(())
+    }))
+    .unwrap();
+    EXEC.run_until_idle().unwrap();
+    assert!(!SLOT.is_occupied());
+    let second = SLOT
+        .spawn(poll_fn(|_| match SLOT.polls() {
+            // poll 1: first's run; its abort's leftover schedule was consumed in the same
+            // `run_until_idle`, so this is the second task's first poll.
+            2 => {
+                t("second pending");
+                Poll::Pending
+            }
+            _ => {
+                t("second done");
+                Poll::Ready(())
+            }
+        }))
+        .unwrap();
+    EXEC.run_until_idle().unwrap();
+    assert!(SLOT.holds(second), "not aborted by the first task's abort");
+    SLOT.wake();
+    EXEC.run_until_idle().unwrap();
+    assert_eq!(
+        take(),
+        [
+            "first aborts itself and finishes",
+            "second pending",
+            "second done"
+        ]
+    );
 }
 
 #[test]
