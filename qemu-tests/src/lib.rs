@@ -24,6 +24,8 @@
 //! kernel's cargo target directory.
 
 mod command;
+pub mod demo;
+pub mod demo_disk;
 mod disk;
 mod error;
 mod kernel;

@@ -103,7 +103,18 @@ pub fn cargo_fuzz() -> Result<(), String> {
 
 /// QEMU: installed with apt-get when missing and we may (root with apt), else a clear message.
 pub fn qemu() -> Result<(), String> {
-    if have("qemu-system-x86_64", "--version") {
+    apt_install("qemu-system-x86_64", "qemu-system-x86")
+}
+
+/// tmux, which the demo's terminal-session tests drive: installed like QEMU.
+pub fn tmux() -> Result<(), String> {
+    apt_install("tmux", "tmux")
+}
+
+/// Makes `program` runnable: nothing when it is, else `apt-get install -y package` when we
+/// are root with apt, else an error that says which package to install.
+fn apt_install(program: &str, package: &str) -> Result<(), String> {
+    if have(program, "-V") || have(program, "--version") {
         return Ok(());
     }
     let is_root = Command::new("id")
@@ -111,21 +122,22 @@ pub fn qemu() -> Result<(), String> {
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
     if !is_root || !have("apt-get", "--version") {
-        return Err(
-            "qemu-system-x86_64 not found: install the Debian/Ubuntu package \
-                    `qemu-system-x86` (apt-get install -y qemu-system-x86), then rerun"
-                .into(),
-        );
+        return Err(format!(
+            "{program} not found: install the Debian/Ubuntu package `{package}` \
+             (apt-get install -y {package}), then rerun"
+        ));
     }
     run(&Cmd::new("apt-get")
         .arg("update")
         .env("DEBIAN_FRONTEND", "noninteractive"))?;
     run(&Cmd::new("apt-get")
-        .args(["install", "-y", "qemu-system-x86"])
+        .args(["install", "-y", package])
         .env("DEBIAN_FRONTEND", "noninteractive"))?;
-    if have("qemu-system-x86_64", "--version") {
+    if have(program, "-V") || have(program, "--version") {
         Ok(())
     } else {
-        Err("apt-get installed qemu-system-x86 but qemu-system-x86_64 is still not runnable".into())
+        Err(format!(
+            "apt-get installed {package} but {program} is still not runnable"
+        ))
     }
 }

@@ -311,7 +311,8 @@ fn step_setup(o: &Options) -> Result<(), String> {
     if root().join("fuzz").exists() {
         setup::cargo_fuzz()?;
     }
-    setup::qemu()
+    setup::qemu()?;
+    setup::tmux()
 }
 
 fn kernel_dir() -> PathBuf {

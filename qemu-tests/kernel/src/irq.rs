@@ -38,6 +38,9 @@ static UNHANDLED: [AtomicU32; pic::IRQ_COUNT as usize] =
     [const { AtomicU32::new(0) }; pic::IRQ_COUNT as usize];
 /// Spurious IRQ 7 / 15 seen.
 static SPURIOUS: AtomicU32 = AtomicU32::new(0);
+/// IRQs handed to a registered handler, per line.
+static HANDLED: [AtomicU32; pic::IRQ_COUNT as usize] =
+    [const { AtomicU32::new(0) }; pic::IRQ_COUNT as usize];
 
 /// Sets `handler` for `irq` (replacing any earlier one) and unmasks the line.
 ///
@@ -68,6 +71,13 @@ pub fn unhandled_count(irq: u8) -> u32 {
         .map_or(0, |count| count.load(Ordering::Relaxed))
 }
 
+/// How many times `irq` arrived and went to its handler.
+pub fn handled_count(irq: u8) -> u32 {
+    HANDLED
+        .get(usize::from(irq))
+        .map_or(0, |count| count.load(Ordering::Relaxed))
+}
+
 /// How many spurious IRQ 7 / 15 were seen.
 pub fn spurious_count() -> u32 {
     SPURIOUS.load(Ordering::Relaxed)
@@ -85,7 +95,10 @@ pub(crate) fn dispatch(irq: u8) {
     }
     let handler = critical_section::with(|cs| HANDLERS.borrow(cs)[usize::from(irq)].get());
     match handler {
-        Some(handler) => handler(irq),
+        Some(handler) => {
+            HANDLED[usize::from(irq)].fetch_add(1, Ordering::Relaxed);
+            handler(irq)
+        }
         None => {
             UNHANDLED[usize::from(irq)].fetch_add(1, Ordering::Relaxed);
         }

@@ -11,7 +11,7 @@
 //!
 //! The kernel owns every static here; the crates' types hold no global state.
 
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 use core::fmt;
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -83,6 +83,12 @@ static BOTTOM_HALF: Work = Work::new(&EXECUTOR, bottom_half);
 static PIPELINE: Mutex<RefCell<Option<Pipeline>>> = Mutex::new(RefCell::new(None));
 /// Bytes read by the top half.
 static BYTES: AtomicU32 = AtomicU32::new(0);
+/// Sees every byte the bottom half takes from the queue, before it is routed (the demo's
+/// `keys` command shows them).
+static BYTE_TAP: Mutex<Cell<Option<ByteTap>>> = Mutex::new(Cell::new(None));
+
+/// A function that sees raw keyboard bytes (see [`tap_bytes`]).
+pub type ByteTap = fn(u8);
 
 /// Starts the pipeline: splits the queue, installs both ends, and hooks IRQ 1 (which the
 /// i8042 must have enabled in its configuration byte). `host_set` is the set of the bytes
@@ -142,6 +148,12 @@ pub fn hold_bottom_half(hold: bool) {
             .enable()
             .unwrap_or_else(|error| panic!("{error}"));
     }
+}
+
+/// Sets (or with `None` removes) the function that sees each byte the bottom half takes from
+/// the queue, before the command engine and the decoder do.
+pub fn tap_bytes(tap: Option<ByteTap>) {
+    critical_section::with(|cs| BYTE_TAP.borrow(cs).set(tap));
 }
 
 /// Bytes the top half has read so far (callable from anywhere).
@@ -244,6 +256,9 @@ impl Pipeline {
 
     /// Command answers to the engine, everything else to the decoder and the sink.
     fn route(&mut self, byte: u8, now: u64) {
+        if let Some(tap) = critical_section::with(|cs| BYTE_TAP.borrow(cs).get()) {
+            tap(byte);
+        }
         match self.engine.on_byte(byte, now) {
             ByteOutcome::NotMine(byte) => {
                 for event in self.decoder.feed(byte) {

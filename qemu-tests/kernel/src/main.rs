@@ -16,6 +16,7 @@ mod boot_info;
 mod cases;
 mod deferred;
 mod delay;
+mod demo;
 mod exit;
 mod gdt;
 mod idt;

@@ -31,7 +31,7 @@ pub const ALL: &[TestCase] = &[
     },
     TestCase {
         name: "demo",
-        about: "echoes typed text through IRQ 1 -> intq -> defer -> ps2 decoder -> US layout",
+        about: "interactive shell on the VGA console (cargo xtask demo); exit powers off",
         run: cases::demo::demo,
     },
     TestCase {

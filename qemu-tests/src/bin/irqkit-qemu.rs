@@ -1,54 +1,41 @@
-//! `irqkit-qemu`: boots a test case of the irqkit test kernel and streams its serial output.
+//! `irqkit-qemu`: boots a test case of the irqkit test kernel and streams its serial output,
+//! or runs the interactive demo.
 //!
 //! ```text
-//! irqkit-qemu run <test> [--timeout SECONDS]                boot one test case; exit 0 only on success
-//! irqkit-qemu demo [--timeout SECONDS] [--text TEXT]        boot the demo case and type TEXT
+//! irqkit-qemu run <test> [--timeout SECONDS]    boot one test case; exit 0 only on success
+//! irqkit-qemu demo [OPTIONS]                    the demo shell (see `irqkit-qemu demo --help`)
 //! ```
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-use irqkit_qemu_tests::{Error, KeyEvent, Outcome, Qemu};
+use irqkit_qemu_tests::demo::{self, DemoOptions};
+use irqkit_qemu_tests::{Error, Qemu};
 
 const USAGE: &str = "\
 usage: irqkit-qemu run <test> [--timeout SECONDS]
-       irqkit-qemu demo [--timeout SECONDS] [--text TEXT]
+       irqkit-qemu demo [OPTIONS]        (irqkit-qemu demo --help lists them)
 
-Boots a test case of the irqkit test kernel (qemu-tests/kernel) under QEMU, streams its
+`run` boots a test case of the irqkit test kernel (qemu-tests/kernel) under QEMU, streams its
 serial output to stdout, and exits with 0 only if the kernel reported success (QEMU status 33).
 Test names: the kernel lists them when given an unknown one.
 
-`demo` types TEXT (default: \"Hello, irqkit!\", printable US ASCII) and Enter over QMP as a
-keyboard would, and checks that the kernel decoded the same line.";
+`demo` boots the demo shell: on this terminal through QEMU's curses display, or typed from a
+script over QMP.";
 
-/// What the demo types when no `--text` is given.
-const DEMO_TEXT: &str = "Hello, irqkit!";
-/// How long the guest may take to echo one typed character. Waiting for the echo before the
-/// next key keeps QEMU's 16-byte PS/2 queue from overflowing however loaded the machine is.
-const ECHO_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// What the command line asks for.
+/// What `run` was asked for.
 #[derive(Debug, PartialEq)]
 struct Request {
     test: String,
     timeout: Option<Duration>,
-    /// The text the demo types (only for `demo`).
-    text: Option<String>,
 }
 
-fn parse(args: &[String]) -> Result<Request, String> {
+fn parse_run(args: &[String]) -> Result<Request, String> {
     let (test, rest) = match args {
-        [command, test, rest @ ..] if command == "run" && !test.starts_with("--") => {
-            (test.clone(), rest)
-        }
-        [command, rest @ ..] if command == "demo" => ("demo".to_owned(), rest),
-        [command, ..] if command == "run" => return Err("`run` needs a test name".into()),
-        [] => return Err("missing command".into()),
-        [other, ..] => return Err(format!("unknown command {other:?}")),
+        [test, rest @ ..] if !test.starts_with("--") => (test.clone(), rest),
+        _ => return Err("`run` needs a test name".into()),
     };
-    let demo = test == "demo" && args.first().is_some_and(|command| command == "demo");
     let mut timeout = None;
-    let mut text = demo.then(|| DEMO_TEXT.to_owned());
     let mut rest = rest.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
@@ -61,135 +48,82 @@ fn parse(args: &[String]) -> Result<Request, String> {
                     .ok_or_else(|| format!("--timeout {value:?} is not a positive number"))?;
                 timeout = Some(Duration::from_secs_f64(seconds));
             }
-            "--text" if demo => {
-                let value = rest.next().ok_or("--text needs the text to type")?;
-                if let Some(c) = value.chars().find(|&c| us_keys(c).is_none()) {
-                    return Err(format!(
-                        "--text: {c:?} cannot be typed on the US layout (printable ASCII only)"
-                    ));
-                }
-                text = Some(value.clone());
-            }
             other => return Err(format!("unexpected argument {other:?}")),
         }
     }
-    Ok(Request {
-        test,
-        timeout,
-        text,
-    })
-}
-
-/// The QEMU key (QKeyCode) that types `c` on a US keyboard, and whether Shift is needed.
-fn us_keys(c: char) -> Option<(String, bool)> {
-    const UNSHIFTED: &str = "`1234567890-=[]\\;',./";
-    const SHIFTED: &str = "~!@#$%^&*()_+{}|:\"<>?";
-    const NAMES: [&str; 21] = [
-        "grave_accent",
-        "1",
-        "2",
-        "3",
-        "4",
-        "5",
-        "6",
-        "7",
-        "8",
-        "9",
-        "0",
-        "minus",
-        "equal",
-        "bracket_left",
-        "bracket_right",
-        "backslash",
-        "semicolon",
-        "apostrophe",
-        "comma",
-        "dot",
-        "slash",
-    ];
-    match c {
-        'a'..='z' => Some((c.to_string(), false)),
-        'A'..='Z' => Some((c.to_ascii_lowercase().to_string(), true)),
-        ' ' => Some(("spc".to_owned(), false)),
-        _ => {
-            if let Some(index) = UNSHIFTED.chars().position(|k| k == c) {
-                Some((NAMES[index].to_owned(), false))
-            } else {
-                let index = SHIFTED.chars().position(|k| k == c)?;
-                Some((NAMES[index].to_owned(), true))
-            }
-        }
-    }
-}
-
-/// Key events typing `c` (Shift pressed around the key when needed).
-fn typing_events(c: char) -> Result<Vec<KeyEvent>, Error> {
-    let (key, shift) = us_keys(c).ok_or_else(|| Error::InvalidKeyName(c.to_string()))?;
-    let mut events = Vec::with_capacity(4);
-    if shift {
-        events.push(KeyEvent::press("shift")?);
-    }
-    events.push(KeyEvent::press(&key)?);
-    events.push(KeyEvent::release(&key)?);
-    if shift {
-        events.push(KeyEvent::release("shift")?);
-    }
-    Ok(events)
-}
-
-/// Boots the demo case, types `text` and Enter once it is READY, and checks that the kernel
-/// decoded the same line.
-fn run_demo(qemu: Qemu, text: &str) -> Result<Outcome, Error> {
-    let mut running = qemu.spawn()?;
-    running.wait_for_line("READY", Duration::from_secs(20))?;
-    for c in text.chars() {
-        running.send_events(&typing_events(c)?)?;
-        running.wait_for_line(format!("echo {c:?}").as_str(), ECHO_TIMEOUT)?;
-    }
-    running.send_keys(&["ret"])?;
-    let outcome = running.wait()?;
-    if outcome.is_success() {
-        match outcome.value("line") {
-            Some(line) if line == text => {}
-            other => eprintln!("irqkit-qemu: the kernel decoded {other:?}, expected {text:?}"),
-        }
-    }
-    Ok(outcome)
+    Ok(Request { test, timeout })
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args
-        .iter()
-        .any(|arg| arg == "--help" || arg == "-h" || arg == "help")
-    {
-        println!("{USAGE}");
-        return ExitCode::SUCCESS;
+    match args.split_first() {
+        Some((command, rest)) if command == "demo" => run_demo(rest),
+        Some((command, rest)) if command == "run" => {
+            if rest.iter().any(|arg| arg == "--help" || arg == "-h") {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            match parse_run(rest) {
+                Ok(request) => run_test(request),
+                Err(problem) => usage_error(&problem),
+            }
+        }
+        Some((command, _)) if command == "--help" || command == "-h" || command == "help" => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Some((other, _)) => usage_error(&format!("unknown command {other:?}")),
+        None => usage_error("missing command"),
     }
-    let request = match parse(&args) {
-        Ok(request) => request,
+}
+
+fn usage_error(problem: &str) -> ExitCode {
+    eprintln!("irqkit-qemu: {problem}\n\n{USAGE}");
+    ExitCode::from(2)
+}
+
+fn run_demo(args: &[String]) -> ExitCode {
+    let options = match DemoOptions::parse(args) {
+        Ok(options) => options,
         Err(problem) => {
-            eprintln!("irqkit-qemu: {problem}\n\n{USAGE}");
+            eprintln!("irqkit-qemu demo: {problem}\n\n{}", demo::USAGE);
             return ExitCode::from(2);
         }
     };
+    if options.help {
+        println!("{}", demo::USAGE);
+        return ExitCode::SUCCESS;
+    }
+    let result = if options.script.is_none() && demo::on_a_terminal() {
+        demo::run_interactive(&options)
+    } else {
+        demo::run_script(&options, &mut std::io::stdout())
+    };
+    match result {
+        Ok(outcome) => {
+            eprintln!("irqkit-qemu demo: {}", outcome.summary);
+            if outcome.success {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(error) => {
+            eprintln!("irqkit-qemu demo: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_test(request: Request) -> ExitCode {
     let mut qemu = Qemu::new(&request.test).echo_serial(true);
     if let Some(timeout) = request.timeout {
         qemu = qemu.timeout(timeout);
     }
-    let result = match &request.text {
-        // The kernel waits for Enter however long the typing takes.
-        Some(text) => run_demo(qemu.kernel_arg("demo_wait=enter"), text),
-        None => qemu.spawn().and_then(|running| running.wait()),
-    };
-    match result {
+    match qemu.spawn().and_then(|running| running.wait()) {
         Ok(outcome) => {
             eprintln!("irqkit-qemu: {}", outcome.summary());
-            let typed_ok = request
-                .text
-                .as_deref()
-                .is_none_or(|text| outcome.value("line") == Some(text));
-            if outcome.is_success() && typed_ok {
+            if outcome.is_success() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE
@@ -220,73 +154,31 @@ fn main() -> ExitCode {
 mod tests {
     use super::*;
 
-    #[test]
-    fn us_typing() {
-        let names = |c| {
-            typing_events(c)
-                .unwrap()
-                .into_iter()
-                .map(|e| format!("{}{}", if e.down { "+" } else { "-" }, e.key))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        assert_eq!(names('h'), "+h -h");
-        assert_eq!(names('H'), "+shift +h -h -shift");
-        assert_eq!(names(','), "+comma -comma");
-        assert_eq!(names('!'), "+shift +1 -1 -shift");
-        assert_eq!(names(' '), "+spc -spc");
-        assert_eq!(names('?'), "+shift +slash -slash -shift");
-        assert_eq!(names('"'), "+shift +apostrophe -apostrophe -shift");
-        assert_eq!(names('\\'), "+backslash -backslash");
-        assert_eq!(names('~'), "+shift +grave_accent -grave_accent -shift");
-        assert!(typing_events('\n').is_err());
-        for c in (' '..='~').filter(|c| *c != ' ') {
-            assert!(us_keys(c).is_some(), "{c:?}");
-        }
-    }
-
     fn args(text: &str) -> Vec<String> {
         text.split_whitespace().map(str::to_owned).collect()
     }
 
     #[test]
-    fn commands() {
+    fn run_requests() {
         assert_eq!(
-            parse(&args("run smoke")),
+            parse_run(&args("smoke")),
             Ok(Request {
                 test: "smoke".into(),
                 timeout: None,
-                text: None,
             })
         );
         assert_eq!(
-            parse(&args("run hang --timeout 1.5")),
+            parse_run(&args("hang --timeout 1.5")),
             Ok(Request {
                 test: "hang".into(),
                 timeout: Some(Duration::from_millis(1500)),
-                text: None,
             })
         );
-        assert_eq!(parse(&args("demo")).unwrap().test, "demo");
-        assert_eq!(
-            parse(&args("demo")).unwrap().text.as_deref(),
-            Some(DEMO_TEXT)
-        );
-        assert_eq!(
-            parse(&args("demo --text Hi!")).unwrap().text.as_deref(),
-            Some("Hi!")
-        );
-        assert!(parse(&args("demo --text")).is_err());
-        assert!(parse(&["demo".into(), "--text".into(), "é".into()]).is_err());
-        assert!(parse(&args("run demo --text x")).is_err());
-        assert_eq!(parse(&args("run demo")).unwrap().text, None);
-        assert!(parse(&args("run")).is_err());
-        assert!(parse(&args("run --timeout 3")).is_err());
-        assert!(parse(&args("run smoke --timeout")).is_err());
-        assert!(parse(&args("run smoke --timeout -1")).is_err());
-        assert!(parse(&args("run smoke --timeout nan")).is_err());
-        assert!(parse(&args("run smoke extra")).is_err());
-        assert!(parse(&args("boot smoke")).is_err());
-        assert!(parse(&[]).is_err());
+        assert!(parse_run(&[]).is_err());
+        assert!(parse_run(&args("--timeout 3")).is_err());
+        assert!(parse_run(&args("smoke --timeout")).is_err());
+        assert!(parse_run(&args("smoke --timeout -1")).is_err());
+        assert!(parse_run(&args("smoke --timeout nan")).is_err());
+        assert!(parse_run(&args("smoke extra")).is_err());
     }
 }

@@ -1,149 +1,81 @@
-//! `demo` (`cargo xtask demo`): the whole interrupt-driven keyboard path, typed text echoed as
-//! characters.
+//! `demo` (`cargo xtask demo`): the interactive shell of [`crate::demo`] on the VGA console,
+//! typed on through IRQ 1 -> irqkit-intq -> irqkit-defer -> irqkit-ps2 -> line editor.
 //!
-//! `irqkit-qemu demo` types a sentence over QMP; the kernel echoes each character as it arrives
-//! (`echo 'H'`, one line each: the host waits for it before the next key), prints the line
-//! after Enter (`line=...`) and the pipeline's counters.
+//! Kernel command-line words it reads:
+//! - `layout=NAME`: the starting layout (irqkit-ps2's names: `us`, `de`, `fr`...);
+//! - `set=2`: the keyboard in raw set 2 with the i8042's translation off (default: translated
+//!   set 1);
+//! - `echo=serial`: script mode, each typed character acknowledged on serial (`echo 'c'`);
+//! - `idle=none`: wait for keys however long it takes (`irqkit-qemu demo` passes it). Without
+//!   it, as under a plain `irqkit-qemu run demo`, the run ends after [`IDLE_LIMIT_TICKS`]
+//!   without a key.
 //!
-//! With `demo_wait=enter` on the command line (what `irqkit-qemu demo` passes) it waits for
-//! Enter however long the host takes; otherwise (a plain `irqkit-qemu run demo`) it ends
-//! after [`IDLE_LIMIT_TICKS`] without a key.
+//! Serial carries the console's output, the submitted lines (`irqkit> help`), and `READY`
+//! each time the prompt waits for a line. `exit` ends the run with `TEST PASSED: demo`.
 
-use core::cell::RefCell;
-use core::sync::atomic::{AtomicBool, Ordering};
-
-use irqkit_hal::critical_section::{self, Mutex};
-use irqkit_ps2::controller::{Command, InitOptions, LedState};
-use irqkit_ps2::keyboard::{DecodedKey, Keyboard};
-use irqkit_ps2::layout::Us;
-use irqkit_ps2::{Event, KeyKind};
+use irqkit_ps2::controller::InitOptions;
+use irqkit_ps2::layout::{AnyLayout, Layout};
+use irqkit_ps2::ScancodeSet;
 
 use super::{controller, init_i8042};
-use crate::keyboard::{self, Engine, Sink};
-use crate::{boot_info, deferred, print, println, timer};
+use crate::demo::{console, input, shell, status};
+use crate::keyboard::{self, Sink};
+use crate::{boot_info, cprintln, deferred, println, timer};
 
-/// Without `demo_wait=enter`, how long the demo waits for a first key before it ends, in
-/// ticks (2 s).
+/// Without `idle=none`, how long the demo waits for a first key before it ends (2 s).
 const IDLE_LIMIT_TICKS: u64 = 2 * timer::TICK_HZ as u64;
-/// The longest line kept (more characters are echoed but not stored).
-const LINE_CAPACITY: usize = 160;
-
-/// Modifier and lock state plus the US layout: the last stage, in the bottom half.
-static KEYBOARD: Mutex<RefCell<Keyboard<Us>>> = Mutex::new(RefCell::new(Keyboard::new(Us)));
-static LINE: Mutex<RefCell<Line>> = Mutex::new(RefCell::new(Line::new()));
-static TYPING_STARTED: AtomicBool = AtomicBool::new(false);
-static ENTER_PRESSED: AtomicBool = AtomicBool::new(false);
-
-/// The characters typed so far.
-#[derive(Debug)]
-struct Line {
-    chars: [char; LINE_CAPACITY],
-    len: usize,
-}
-
-impl Line {
-    const fn new() -> Self {
-        Self {
-            chars: ['\0'; LINE_CAPACITY],
-            len: 0,
-        }
-    }
-
-    fn push(&mut self, c: char) {
-        if let Some(slot) = self.chars.get_mut(self.len) {
-            *slot = c;
-            self.len += 1;
-        }
-    }
-
-    fn pop(&mut self) -> bool {
-        let had = self.len > 0;
-        self.len = self.len.saturating_sub(1);
-        had
-    }
-
-    fn as_slice(&self) -> &[char] {
-        &self.chars[..self.len]
-    }
-}
-
-/// The sink: key events through the layout; characters echoed; Caps/Num/Scroll Lock turned
-/// into an LED command for the engine.
-fn on_event(event: Event, engine: &mut Engine) {
-    if matches!(event, Event::Key(key) if key.kind == KeyKind::Press) {
-        TYPING_STARTED.store(true, Ordering::Relaxed);
-    }
-    let keys = critical_section::with(|cs| KEYBOARD.borrow_ref_mut(cs).process_event(event));
-    for key in keys {
-        match key {
-            DecodedKey::Char('\n') => ENTER_PRESSED.store(true, Ordering::Relaxed),
-            DecodedKey::Char(c @ '\u{8}') => {
-                if critical_section::with(|cs| LINE.borrow_ref_mut(cs).pop()) {
-                    println!("echo {c:?}");
-                }
-            }
-            DecodedKey::Char(c) if !c.is_control() => {
-                // One line per character: the host waits for it before the next key.
-                println!("echo {c:?}");
-                critical_section::with(|cs| LINE.borrow_ref_mut(cs).push(c));
-            }
-            DecodedKey::LocksChanged(locks) => {
-                let leds = LedState::from_bits_truncate(locks.led_byte());
-                // A full command queue only skips this LED update.
-                let _ = engine.submit(Command::SetLeds(leds));
-            }
-            DecodedKey::Char(_) | DecodedKey::Key(_) => {}
-        }
-    }
-}
 
 /// `demo`.
 pub fn demo() {
-    println!("Hello from the irqkit demo kernel!");
-    println!("Interrupt-driven keyboard input, end to end, on QEMU's emulated i8042:");
-    println!("  1. IRQ 1 top half: reads port 0x60 (only when status OBF is set) and pushes");
-    println!("     the byte into an irqkit-intq queue (wait-free, 64 bytes, overruns counted);");
-    println!("  2. the queue's pend hook schedules an irqkit-defer work item (coalescing);");
-    println!("  3. the bottom half runs from the kernel's main loop with interrupts enabled:");
-    println!("     irqkit-ps2's command engine takes keyboard answers (LED commands),");
-    println!("  4. the set 1 decoder turns bytes into key events,");
-    println!("  5. and the US layout turns key events into characters.");
-    let report = init_i8042(&mut controller(), InitOptions::translated());
+    let layout = match boot_info::kernel_argument("layout") {
+        None => AnyLayout::Us,
+        Some(name) => AnyLayout::from_name(name).unwrap_or_else(|| {
+            println!("demo: unknown layout {name:?}, using us");
+            AnyLayout::Us
+        }),
+    };
+    let options = match boot_info::kernel_argument("set") {
+        Some("2") => InitOptions::raw(ScancodeSet::Set2),
+        _ => InitOptions::translated(),
+    };
+    input::set_layout(layout);
+    input::echo_to_serial(boot_info::kernel_argument("echo") == Some("serial"));
+
+    console::clear();
+    cprintln!("irqkit demo kernel: a shell on the emulated PS/2 keyboard and VGA console.");
+    cprintln!("Each key: IRQ 1 top half -> irqkit-intq queue -> irqkit-defer bottom half ->");
+    cprintln!("irqkit-ps2 decoder and layout -> line editor; commands run as an async task.");
+    cprintln!("Type help for the commands. To leave: type exit, or press Alt+2 (QEMU's");
+    cprintln!("monitor; a terminal sends Esc 2) and type quit. Alt+1 comes back here.");
+
+    let report = init_i8042(&mut controller(), options);
+    let set = report.host_set.number();
+    cprintln!(
+        "Keyboard: {} set {set}, layout {}.",
+        if report.translation {
+            "translated"
+        } else {
+            "raw"
+        },
+        layout.name()
+    );
     keyboard::start(
         report.host_set,
         Sink {
-            on_event,
-            // The LED commands a lock key triggers: `engine ed -> ack`.
-            on_completion: keyboard::print_completion,
+            on_event: input::on_event,
+            on_completion: input::on_completion,
         },
     );
-    println!("Type a line and press Enter (irqkit-qemu demo types one over QMP).");
-    println!("READY");
-    let wait_for_enter = boot_info::kernel_argument("demo_wait") == Some("enter");
+    status::start(set);
+    shell::start();
+    let idle_limit = boot_info::kernel_argument("idle") != Some("none");
     let ready_at = timer::ticks();
-    deferred::run_until(|| {
-        ENTER_PRESSED.load(Ordering::Relaxed)
-            || (!wait_for_enter
-                && !TYPING_STARTED.load(Ordering::Relaxed)
-                && timer::ticks() >= ready_at + IDLE_LIMIT_TICKS)
-    });
-    keyboard::stop();
-    if !ENTER_PRESSED.load(Ordering::Relaxed) {
-        println!("No key within {IDLE_LIMIT_TICKS} ms: nothing typed.");
+    let idle_too_long =
+        || idle_limit && input::presses() == 0 && timer::ticks() >= ready_at + IDLE_LIMIT_TICKS;
+    deferred::run_until(|| shell::exit_requested() || idle_too_long());
+    if !shell::exit_requested() {
+        cprintln!("No key within {IDLE_LIMIT_TICKS} ms: powering off.");
     }
-    critical_section::with(|cs| {
-        print!("line=");
-        LINE.borrow_ref(cs)
-            .as_slice()
-            .iter()
-            .for_each(|c| print!("{c}"));
-        println!();
-    });
-    let stats = keyboard::stats();
-    let executor = deferred::stats();
-    println!(
-        "stats {stats} worst_latency_ticks={} schedules={} coalesced={}",
-        executor.max_latency, executor.scheduled, executor.coalesced
-    );
-    assert_eq!(stats.overruns, 0, "the scancode queue overran");
+    keyboard::stop();
+    println!("demo stats {}", keyboard::stats());
 }
