@@ -6,93 +6,24 @@
 //! The bus runs with a spin limit: a driver that polls without letting time pass makes
 //! hal-mock panic instead of hanging the test.
 
+#[path = "invariants/driver.rs"]
+mod invariants;
+
 use std::time::Duration;
 
+use invariants::{command_time_bound, operations, rig, run_bounded, Kbd, SPIN_LIMIT};
 use irqkit_hal_mock::i8042::I8042 as Model;
 use irqkit_hal_mock::{
-    Bus, Clock, Device, DeviceAddr, DeviceCtx, DeviceHandle, Fault, Faulty, Line, Match, Sim, Width,
+    Device, DeviceAddr, DeviceCtx, DeviceHandle, Fault, Faulty, Line, Match, Sim, Width,
 };
 use irqkit_ps2::controller::{
-    ByteOutcome, Command, CommandEngine, Config, ControllerCommand, EngineTiming, Error,
-    InitOptions, LedState, Reply, Timing, Typematic, WaitingFor, I8042,
+    ByteOutcome, Command, CommandEngine, EngineTiming, Error, InitOptions, LedState, Reply, Timing,
+    Typematic, WaitingFor, I8042,
 };
 use irqkit_ps2::ScancodeSet;
 use proptest::prelude::*;
 
 const IRQ1: Line = Line(1);
-
-/// Port accesses in a row without virtual time moving before hal-mock calls it a busy loop.
-const SPIN_LIMIT: u64 = 256;
-
-type Kbd = I8042<Bus, Clock>;
-
-/// One public operation of the blocking driver, giving `Ok` or a typed error.
-type Operation = fn(&mut Kbd) -> Result<(), Error>;
-
-/// Every public operation of the blocking driver, by name.
-fn operations() -> Vec<(&'static str, Operation)> {
-    vec![
-        ("init", |k| k.init(InitOptions::translated()).map(drop)),
-        ("init raw set 3", |k| {
-            k.init(InitOptions::raw(ScancodeSet::Set3)).map(drop)
-        }),
-        ("shutdown", |k| k.shutdown().map(drop)),
-        ("status", |k| {
-            k.status();
-            Ok(())
-        }),
-        ("try_read", |k| {
-            k.try_read();
-            Ok(())
-        }),
-        ("drain", |k| k.drain(|_| {}).map(drop)),
-        ("read_config", |k| k.read_config().map(drop)),
-        ("write_config", |k| {
-            k.write_config(Config::from_bits_retain(0x61))
-        }),
-        ("set_keyboard_irq", |k| k.set_keyboard_irq(true)),
-        ("controller_command", |k| {
-            k.controller_command(ControllerCommand::EnableKeyboard)
-        }),
-        ("controller_query", |k| {
-            k.controller_query(ControllerCommand::SelfTest).map(drop)
-        }),
-        ("without_irq", |k| k.without_irq(|k| k.echo())?),
-        ("command", |k| k.command(Command::Identify).map(drop)),
-        ("set_leds", |k| k.set_leds(LedState::CAPS_LOCK)),
-        ("scancode_set", |k| k.scancode_set().map(drop)),
-        ("set_scancode_set", |k| {
-            k.set_scancode_set(ScancodeSet::Set2)
-        }),
-        ("identify", |k| k.identify().map(drop)),
-        ("set_typematic", |k| k.set_typematic(Typematic::default())),
-        ("enable_scanning", |k| k.enable_scanning()),
-        ("disable_scanning", |k| k.disable_scanning()),
-        ("set_defaults", |k| k.set_defaults()),
-        ("echo", |k| k.echo()),
-        ("reset", |k| k.reset()),
-    ]
-}
-
-/// The most bytes one keyboard command may read with `timing`: the stale bytes set aside
-/// before it, the bytes that are not its answers, and its answers (an ACK or RESEND per send,
-/// two identity bytes).
-fn command_read_bound(timing: &Timing) -> u64 {
-    let answers = 2 * u64::from(timing.keyboard.max_tries.max(1)) + 2;
-    u64::from(timing.flush_limit) + u64::from(timing.byte_limit) + answers + 1
-}
-
-/// The longest one keyboard command may take with `timing` (the IRQ mask and unmask around
-/// it included), in microseconds.
-fn command_time_bound(timing: &Timing) -> u64 {
-    let k = timing.keyboard;
-    let tries = u64::from(k.max_tries.max(1));
-    let waits = 2 * tries * k.ack_timeout + 2 * k.reply_timeout + k.bat_timeout;
-    let buffers = 8 * u64::from(timing.buffer_timeout_us);
-    // Every poll may overshoot its deadline by one interval.
-    let polls = (command_read_bound(timing) + 8) * u64::from(timing.poll_interval_us);
-    waits + buffers + polls
-}
 
 /// Runs every operation on `kbd` and checks that each returns within the bounds; `data_reads`
 /// counts the reads of port 0x60 so far. Returns the results by name.
@@ -100,28 +31,12 @@ fn run_all_bounded(
     sim: &Sim,
     kbd: &mut Kbd,
     data_reads: impl Fn() -> u64,
-    mut before_each: impl FnMut(&str),
 ) -> Vec<(&'static str, Result<(), Error>)> {
     let timing = Timing::default();
-    let mut results = Vec::new();
-    for (name, op) in operations() {
-        before_each(name);
-        let (t0, r0) = (sim.now(), data_reads());
-        let result = op(kbd);
-        let (took, read) = (sim.now() - t0, data_reads() - r0);
-        // init runs a dozen controller and keyboard commands.
-        let scale = if name.starts_with("init") { 16 } else { 1 };
-        assert!(
-            took <= Duration::from_micros(scale * command_time_bound(&timing)),
-            "{name}: took {took:?} ({result:?})"
-        );
-        assert!(
-            read <= scale * command_read_bound(&timing),
-            "{name}: read {read} bytes ({result:?})"
-        );
-        results.push((name, result));
-    }
-    results
+    operations()
+        .into_iter()
+        .map(|op| (op.0, run_bounded(sim, kbd, &timing, op, &data_reads)))
+        .collect()
 }
 
 // ---- stuck status on hal-mock's i8042 model, through Faulty --------------------------------
@@ -205,7 +120,7 @@ fn every_operation_ends_with_a_stuck_status() {
         keyboard_sends(&r.model, &[0x1C]);
         stick_status(&r.model, status);
         let model = r.model.clone();
-        let results = run_all_bounded(&r.sim, &mut r.kbd, || model_data_reads(&model), |_| {});
+        let results = run_all_bounded(&r.sim, &mut r.kbd, || model_data_reads(&model));
         for (name, result) in results {
             match name {
                 "init" | "init raw set 3" => {
@@ -318,14 +233,7 @@ impl Device for Babbler {
 }
 
 fn babbler_rig(babbler: Babbler) -> (Sim, DeviceHandle<Babbler>, Kbd) {
-    let sim = Sim::new();
-    let bus = sim.bus();
-    let handle = bus
-        .attach("babbler", &[0x60..=0x60, 0x64..=0x64], babbler)
-        .unwrap();
-    bus.set_spin_limit(Some(SPIN_LIMIT));
-    let kbd = I8042::new(bus, sim.clock());
-    (sim, handle, kbd)
+    rig(babbler, Timing::default())
 }
 
 /// The keyboard commands, each with what it first waits for after its first byte.
@@ -428,7 +336,7 @@ proptest! {
             data_reads: 0,
         });
         let reads = handle.clone();
-        let results = run_all_bounded(&sim, &mut kbd, || reads.with(|b| b.data_reads), |_| {});
+        let results = run_all_bounded(&sim, &mut kbd, || reads.with(|b| b.data_reads));
         for (name, result) in results {
             if let Err(e) = result {
                 // Typed, and says what it is.
@@ -552,4 +460,36 @@ fn irq_is_unmasked_after_a_command_fails_at_the_byte_bound() {
         r.model.with(|f| f.inner().config()) & 0x01 != 0,
         "IRQ 1 back on"
     );
+}
+
+/// The fuzz target's property on a few recordings: the stuck statuses, silence, a healthy
+/// answer, and an alternation of statuses and bytes.
+#[test]
+fn recorded_controllers_never_hang() {
+    let every_operation: Vec<u8> = (0..operations().len() as u8).collect();
+    for recording in [
+        &[0x21u8][..],
+        &[0xFD],
+        &[0x01, 0x1C],
+        &[0x1C],
+        &[],
+        &[0x1D, 0xFA],
+        &[0x01, 0xFE],
+        &[0x41, 0x00, 0x81, 0xAA, 0x02, 0x00],
+    ] {
+        invariants::check_blocking_driver(&every_operation, recording);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The fuzz target `blocking_driver`: any recording played forever, any operations.
+    #[test]
+    fn any_recording_never_hangs(
+        choices in prop::collection::vec(any::<u8>(), 1..8),
+        recording in prop::collection::vec(any::<u8>(), 0..32),
+    ) {
+        invariants::check_blocking_driver(&choices, &recording);
+    }
 }
