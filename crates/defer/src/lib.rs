@@ -11,6 +11,7 @@
 //! | urgent bottom halves first | [`Work::with_priority`]`(`[`Priority::Urgent`]`)` |
 //! | the kernel main loop | [`Executor::run`] with a [`Budget`], [`Executor::wait_for_work`], [`Executor::run_forever`] |
 //! | async tasks | `static T: TaskSlot<N> = TaskSlot::new(&EXEC)`, [`TaskSlot::spawn`] |
+//! | stopping a task | [`TaskSlot::abort`], or [`TaskSlot::abort_task`] with the [`TaskId`] from `spawn` |
 //! | delayed work | [`Executor::tick`] from the timer IRQ, [`Work::schedule_after`], [`sleep`] |
 //! | observability | [`Executor::stats`], [`Work::runs`], feature `defmt` |
 //! | an irqkit-intq queue that schedules its consumer | `Queue::new().with_pend(&WORK)` (feature `intq`, default) |
@@ -60,6 +61,7 @@
 //! [`Executor::wait_for_work`] use the `critical-section` crate: the kernel links one
 //! implementation (for x86, `irqkit-hal`'s `critical-section-x86` feature; host tests use
 //! `critical-section/std`).
+#![doc = include_str!("../SAFETY.md")]
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
