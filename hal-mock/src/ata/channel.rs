@@ -421,11 +421,13 @@ impl IdeChannel {
     }
 
     /// A power cycle: every disk loses its unflushed writes, and the channel and drives come
-    /// back in their power-on state (any command or transfer in flight is lost).
+    /// back in their power-on state (write cache setting, transfer mode and multiple count
+    /// included; any command or transfer in flight is lost).
     pub fn power_cycle(&mut self, ctx: &mut DeviceCtx<'_>) {
         for unit in &mut self.units {
             if let Some(disk) = unit.disk() {
                 disk.power_loss();
+                disk.power_on();
             }
         }
         if let Some((id, _)) = self.deferred.take() {

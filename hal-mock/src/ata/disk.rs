@@ -136,6 +136,7 @@ pub struct AtaDisk {
     medium: BTreeMap<u64, Box<Sector>>,
     cache: BTreeMap<u64, Box<Sector>>,
     write_cache: bool,
+    initial_write_cache: bool,
     initial_multiple: u8,
     pub(crate) multiple: u8,
     /// IDENTIFY words 62, 63, 88 as SET FEATURES (transfer mode) left them.
@@ -169,6 +170,7 @@ impl AtaDisk {
             medium: BTreeMap::new(),
             cache: BTreeMap::new(),
             write_cache: true,
+            initial_write_cache: true,
             initial_multiple: MAX_MULTIPLE,
             multiple: MAX_MULTIPLE,
             mode_words: DEFAULT_MODE_WORDS,
@@ -199,6 +201,7 @@ impl AtaDisk {
     /// The same disk with the write cache on or off at power-on.
     pub fn with_write_cache(mut self, enabled: bool) -> Self {
         self.write_cache = enabled;
+        self.initial_write_cache = enabled;
         self
     }
 
@@ -396,6 +399,14 @@ impl AtaDisk {
     /// Back to the power-on settings a reset restores.
     pub(crate) fn reset_settings(&mut self) {
         self.multiple = self.initial_multiple;
+    }
+
+    /// Power back on after [`power_loss`](Self::power_loss): the cache setting and transfer
+    /// mode return to their power-on values too.
+    pub(crate) fn power_on(&mut self) {
+        self.write_cache = self.initial_write_cache;
+        self.mode_words = DEFAULT_MODE_WORDS;
+        self.reset_settings();
     }
 }
 
