@@ -78,11 +78,14 @@
 //! producers of the same queue, which is undefined behaviour for an SPSC queue. Here the only
 //! ways to get handles are [`Queue::split`], which borrows the queue mutably for as long as the
 //! handles live, and [`Queue::split_static`], which sets a one-shot flag (an atomic swap, or a
-//! critical section on targets without compare-and-swap) and fails on every later call. Handles
-//! are neither `Clone` nor `Copy`, and their mutating methods take `&mut self`, so a shared
-//! reference to a handle cannot push or pop. Hence at most one producer and one consumer exist
-//! for a queue at any time, which is what the unsynchronised fields (the slots, the cached
-//! indices) rely on.
+//! critical section on targets without compare-and-swap) and fails on every later call. `split`
+//! sets the same flag, so a queue leaked as `&'static mut`, split by borrowing and later shared,
+//! cannot be split again; and a handle gives no way back to its queue. Handles are neither
+//! `Clone` nor `Copy`, and their mutating methods take `&mut self`, so a shared reference to a
+//! handle cannot push or pop. Hence at most one producer and one consumer exist for a queue at
+//! any time, which is what the unsynchronised fields (the slots, the cached indices) rely on.
+//! The full list of what the unsafe code relies on, and what checks it, is in
+//! [Soundness](#soundness) below.
 //!
 //! # Orderings
 //!
@@ -116,9 +119,13 @@
 //!
 //! # Verification
 //!
-//! Unit tests, a proptest model test against `VecDeque`, loom models
-//! (`RUSTFLAGS="--cfg loom" cargo test -p irqkit-intq --test loom --release`), Miri on the test
-//! suite, and a two-thread stress test moving 10^7 sequence-numbered items.
+//! Unit tests, a proptest model test against `VecDeque`, tests of what safe callers can do to
+//! the handles (`tests/soundness.rs`: leaking, panicking mid-operation, second handles, auto
+//! traits), loom models, Miri on the whole suite, ThreadSanitizer on the threaded tests, and a
+//! two-thread stress test moving 10^7 sequence-numbered items. The commands are listed at the
+//! end of the next section.
+//!
+#![doc = include_str!("../SAFETY.md")]
 #![no_std]
 #![doc(html_root_url = "https://docs.rs/irqkit-intq/0.1.0")]
 
