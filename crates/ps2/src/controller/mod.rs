@@ -16,6 +16,18 @@
 //! not command answers to the scancode decoder. Commands (LEDs after a lock key, typematic)
 //! are then [submitted](CommandEngine::submit) to the engine.
 //!
+//! A purely polled keyboard reads its bytes with [`I8042::drain`], not with a loop over
+//! [`I8042::try_read`]: a controller whose status is stuck with OBF set has a byte ready on
+//! every read, and only a bounded loop ends.
+//!
+//! # Bounds
+//!
+//! Every wait ends whatever the hardware does. The blocking driver bounds each wait in time
+//! and in bytes read ([`Timing`]) and reports the bound as a typed [`Error`]; the engine
+//! bounds each wait by a deadline and consumes a bounded number of bytes per command (see
+//! [`CommandEngine`]); an interrupt handler that reads port 0x60 bounds its own loop (a few
+//! bytes per interrupt).
+//!
 //! ```
 //! use irqkit_ps2::controller::{ByteOutcome, Command, CommandEngine, EngineTiming, LedState};
 //!
