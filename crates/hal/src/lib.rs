@@ -9,7 +9,9 @@
 //! | byte / word / dword registers, `rep ins` / `rep outs` | [`PortIo`] |
 //! | x86 `in` / `out` instructions | [`x86::X86PortIo`] (feature `x86`) |
 //! | a device's registers mapped into memory | [`mmio::MmioPorts`] |
-//! | PCI configuration space over ports 0xCF8 / 0xCFC | [`pci::PciConfig`] |
+//! | PCI configuration space (any mechanism) and its helpers | [`pci::ConfigSpace`] |
+//! | PCI configuration over ports 0xCF8 / 0xCFC | [`pci::PciConfig`] |
+//! | an IDE controller's ports, bus-master base and IRQs | [`pci::IdeController`] |
 //! | handing memory to a bus-master device (DMA) | [`dma::DmaMap`], [`dma::IdentityMap`] |
 //! | delays | [`DelayNs`] from embedded-hal 1.0 |
 //! | bounded waits ("poll the status register for at most 10 ms") | [`timeout::poll_until`] |
@@ -30,7 +32,28 @@
 //! # For HAL authors
 //!
 //! Implement the six scalar methods of [`PortIo`]; override the string methods when the
-//! hardware has a faster block transfer than a loop (as `rep insw` is on x86).
+//! hardware has a faster block transfer than a loop (as `rep insw` is on x86). Implement
+//! [`pci::ConfigSpace`] for your configuration mechanism and [`dma::DmaMap`] for your address
+//! space when the provided ones do not fit.
+//!
+//! # Unsafe code and what checks it
+//!
+//! - `x86::X86PortIo::new` (unsafe): the caller has I/O privilege and trusts the holder with
+//!   every port. Its `asm!` blocks: the string forms write exactly `buf.len()` elements of
+//!   `buf`, and every access is a compiler barrier, checked on the emitted code by the
+//!   `port_io_order` integration test.
+//! - [`mmio::MmioPorts::new`] (unsafe): the window is valid for volatile access while the value
+//!   lives. Its accesses are in-window, aligned, raw-pointer volatile accesses that create no
+//!   reference to a register: unit tests run under Miri, one with a window allocated with
+//!   exactly its length.
+//! - [`dma::IdentityMap::new`] (unsafe): every mapped buffer is identity-mapped, DMA-coherent
+//!   RAM. Its barriers are checked by `port_io_order`, its address reporting by unit tests
+//!   under Miri.
+//! - `x86::interrupts::enable` / `enable_and_halt` (unsafe): not inside a critical section; a
+//!   `compile_fail` doctest shows safe code cannot call them.
+//! - The `critical-section-single-core` implementation: one CPU, and IF stays clear until the
+//!   outermost section ends (setting it is unsafe with that condition); exercised by the QEMU
+//!   test kernel, which keeps its shared state in critical-section mutexes.
 //!
 //! # Example
 //!
