@@ -171,6 +171,8 @@ pub enum Unsupported {
     NoLba,
     /// Interrupt completion was asked for but no interrupt state is bound to the channel.
     NoInterrupts,
+    /// The drive's logical sector size (in bytes) is not one this adapter handles.
+    SectorSize(u32),
 }
 
 impl fmt::Display for Phase {
@@ -192,6 +194,7 @@ impl fmt::Display for Unsupported {
             Unsupported::NoLba48 => f.write_str("the request needs LBA48, which the drive lacks"),
             Unsupported::NoLba => f.write_str("the drive does not support LBA addressing"),
             Unsupported::NoInterrupts => f.write_str("no interrupt state is bound to the channel"),
+            Unsupported::SectorSize(n) => write!(f, "logical sectors of {n} bytes"),
         }
     }
 }

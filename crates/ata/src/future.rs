@@ -40,6 +40,51 @@ use crate::Error;
 /// which never return with the engine running, are the ones that take any buffer.
 ///
 /// Polling the future again after it completed returns `Pending` forever.
+///
+/// # What the types refuse
+///
+/// A borrowed buffer does not compile:
+///
+/// ```compile_fail,E0597
+/// # use irqkit_ata::{Channel, ChannelRegs, Drive};
+/// # struct Floating;
+/// # impl irqkit_hal::PortIo for Floating {
+/// #     fn read8(&mut self, _: u16) -> u8 { 0xFF }
+/// #     fn write8(&mut self, _: u16, _: u8) {}
+/// #     fn read16(&mut self, _: u16) -> u16 { 0xFFFF }
+/// #     fn write16(&mut self, _: u16, _: u16) {}
+/// #     fn read32(&mut self, _: u16) -> u32 { !0 }
+/// #     fn write32(&mut self, _: u16, _: u32) {}
+/// # }
+/// # struct NoDelay;
+/// # impl irqkit_hal::DelayNs for NoDelay { fn delay_ns(&mut self, _: u32) {} }
+/// let mut ch = Channel::new(Floating, NoDelay, ChannelRegs::PRIMARY);
+/// let mut sector = [0u8; 512];
+/// let transfer = ch.read_async(Drive::Master, 0, &mut sector);
+/// # drop(transfer);
+/// ```
+///
+/// and while a transfer is alive nothing else can use the channel:
+///
+/// ```compile_fail,E0499
+/// # use irqkit_ata::{Channel, ChannelRegs, Drive};
+/// # struct Floating;
+/// # impl irqkit_hal::PortIo for Floating {
+/// #     fn read8(&mut self, _: u16) -> u8 { 0xFF }
+/// #     fn write8(&mut self, _: u16, _: u8) {}
+/// #     fn read16(&mut self, _: u16) -> u16 { 0xFFFF }
+/// #     fn write16(&mut self, _: u16, _: u16) {}
+/// #     fn read32(&mut self, _: u16) -> u32 { !0 }
+/// #     fn write32(&mut self, _: u16, _: u32) {}
+/// # }
+/// # struct NoDelay;
+/// # impl irqkit_hal::DelayNs for NoDelay { fn delay_ns(&mut self, _: u32) {} }
+/// let mut ch = Channel::new(Floating, NoDelay, ChannelRegs::PRIMARY);
+/// let buf: &'static mut [u8] = Box::leak(Box::new([0u8; 512]));
+/// let transfer = ch.read_async(Drive::Master, 0, buf);
+/// ch.flush(Drive::Master);
+/// drop(transfer);
+/// ```
 #[derive(Debug)]
 #[must_use = "a transfer does nothing until awaited"]
 pub struct Transfer<'c, P: PortIo, D: DelayNs, M: DmaMap, W: Wait> {

@@ -22,6 +22,8 @@
 //! | durability | [`Channel::flush`], [`Op::Flush`] |
 //! | the protocol without I/O (another transport, tools) | [`command`] |
 //! | errors | [`Error`] (what and where: the failing LBA, the wait that timed out) |
+//! | a byte stream (`embedded-io` `Read`/`Write`/`Seek`) | `ByteDisk` (feature `embedded-io`) |
+//! | a FAT volume with `embedded-sdmmc` | `BlockDisk` (feature `embedded-sdmmc`) |
 //!
 //! # Guarantees
 //!
@@ -100,6 +102,8 @@
 #[cfg(test)]
 extern crate std;
 
+#[cfg(any(feature = "embedded-io", feature = "embedded-sdmmc"))]
+mod adapters;
 mod channel;
 pub mod command;
 mod dma;
@@ -112,6 +116,10 @@ mod queue;
 mod transport;
 mod wait;
 
+#[cfg(feature = "embedded-io")]
+pub use adapters::ByteDisk;
+#[cfg(feature = "embedded-sdmmc")]
+pub use adapters::BlockDisk;
 pub use channel::{Channel, NoDma, Options, Stats, Timeouts};
 pub use command::{DeviceKind, Drive, Identify};
 pub use drive::DriveInfo;
@@ -121,3 +129,44 @@ pub use irq::{ChannelIrq, IrqOutcome};
 pub use queue::{Completion, Op, Queue, Request};
 pub use transport::{ChannelId, ChannelRegs};
 pub use wait::{Spin, Wait};
+
+#[cfg(test)]
+mod auto_traits {
+    use super::*;
+
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+
+    /// The interrupt state lives in a `static` shared with the handler; the channel, its
+    /// transfers and its queue move to whichever CPU or task runs the disk code, and share
+    /// only what `&self` offers.
+    #[test]
+    fn handles_are_send_and_the_irq_state_is_sync() {
+        send_sync::<ChannelIrq>();
+        send_sync::<Error>();
+        send::<Channel<NoPorts, NoPorts>>();
+        send_sync::<Channel<NoPorts, NoPorts>>();
+        send::<Transfer<'static, NoPorts, NoPorts, NoDma, Spin>>();
+        send::<Queue<NoPorts, NoPorts, NoDma, Spin, 4>>();
+        send::<Failed>();
+    }
+
+    struct NoPorts;
+    impl irqkit_hal::PortIo for NoPorts {
+        fn read8(&mut self, _: u16) -> u8 {
+            0xFF
+        }
+        fn write8(&mut self, _: u16, _: u8) {}
+        fn read16(&mut self, _: u16) -> u16 {
+            0xFFFF
+        }
+        fn write16(&mut self, _: u16, _: u16) {}
+        fn read32(&mut self, _: u16) -> u32 {
+            !0
+        }
+        fn write32(&mut self, _: u16, _: u32) {}
+    }
+    impl irqkit_hal::DelayNs for NoPorts {
+        fn delay_ns(&mut self, _: u32) {}
+    }
+}
