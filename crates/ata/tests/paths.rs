@@ -214,3 +214,46 @@ fn flush_by_interrupt_uses_flush_ext_on_lba48_disks() {
     assert_eq!(last, Some(0xEA));
     assert_eq!(rig.disk(|d| d.dirty_sectors()), Vec::<u64>::new());
 }
+
+#[test]
+fn channel_from_the_pci_ide_helper_and_bus_mastering() {
+    use irqkit_hal::pci::{ConfigSpace, IdeController, PciConfig};
+    use irqkit_hal_mock::pci::{PciConfigSpace, PciFunction};
+
+    let function = PciFunction::piix3_ide();
+    let rig = rig(IdeChannel::primary()
+        .with_master(AtaDisk::new(1000))
+        .with_pci(&function));
+    PciConfigSpace::qemu_pc(&function)
+        .attach(&rig.sim.bus())
+        .unwrap();
+    let mut cfg = PciConfig::new(rig.sim.bus());
+    let ide = IdeController::find(&mut cfg).unwrap();
+    let regs = ChannelRegs::from(ide.primary);
+    assert_eq!(
+        (regs.command, regs.control, regs.bus_master),
+        (0x1F0, 0x3F6, Some(0xC040))
+    );
+    let mut ch = irqkit_ata::Channel::new(rig.sim.bus(), rig.sim.clock(), regs)
+        .with_options(irqkit_ata::Options {
+            timeouts: short_timeouts(),
+            ..Default::default()
+        })
+        .with_dma(rig.mem.clone(), leak_prd())
+        .unwrap();
+    ch.probe().unwrap();
+    let data = pattern(3, 512, 8);
+    rig.disk(|d| d.write_medium(3, &data));
+    // Bus mastering off (as firmware leaves it): no data moves; a typed timeout, not a hang
+    // and not stale data.
+    let mut buf = vec![0xEEu8; 512];
+    assert!(matches!(
+        ch.read_dma(M, 3, &mut buf),
+        Err(Error::Timeout { .. })
+    ));
+    assert!(buf.iter().all(|&b| b == 0xEE));
+    cfg.enable_bus_mastering(ide.function.address).unwrap();
+    assert!(function.bus_master_enabled());
+    ch.read_dma(M, 3, &mut buf).unwrap();
+    assert_eq!(buf, data);
+}

@@ -38,6 +38,24 @@ impl ChannelId {
 
 /// The I/O ports of one channel.
 ///
+/// From the PCI IDE helper of `irqkit-hal` (which reads prog-if, the BARs and the interrupt
+/// line, so both compatibility and native channels come out right):
+///
+/// ```
+/// use irqkit_ata::ChannelRegs;
+/// use irqkit_hal::pci::{ConfigSpace, IdeController, IdeError};
+///
+/// fn ide_channels(cfg: &mut impl ConfigSpace) -> Result<[ChannelRegs; 2], IdeError> {
+///     let ide = IdeController::find(cfg)?;
+///     // SeaBIOS leaves bus mastering off: without it DMA never moves a byte.
+///     cfg.enable_io_space(ide.function.address)?;
+///     cfg.enable_bus_mastering(ide.function.address)?;
+///     Ok(ide.channels().map(ChannelRegs::from))
+/// }
+/// ```
+///
+/// By hand:
+///
 /// ```
 /// use irqkit_ata::{ChannelId, ChannelRegs};
 /// // Compatibility mode with bus mastering: BAR4 read from PCI config space.
@@ -96,6 +114,18 @@ impl ChannelRegs {
         ChannelRegs {
             bus_master: Some(bar4 + id.bus_master_offset()),
             ..self
+        }
+    }
+}
+
+impl From<irqkit_hal::pci::IdeChannel> for ChannelRegs {
+    /// The ports `irqkit-hal`'s IDE discovery decoded (legacy or native, with the channel's
+    /// bus-master registers when the controller has them).
+    fn from(ch: irqkit_hal::pci::IdeChannel) -> Self {
+        ChannelRegs {
+            command: ch.command_block,
+            control: ch.control,
+            bus_master: ch.bus_master,
         }
     }
 }
