@@ -363,3 +363,26 @@ mod cs {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::interrupts::{self, InterruptsMasked};
+    use std::string::ToString;
+
+    /// User-mode code on a hosted OS runs with interrupts enabled (IF = 1); reading RFLAGS is
+    /// allowed there, so this checks the flag decoding.
+    #[test]
+    #[cfg_attr(miri, ignore = "inline assembly")]
+    fn interrupts_are_enabled_in_user_mode() {
+        assert!(interrupts::are_enabled());
+    }
+
+    #[test]
+    fn masked_error_says_why() {
+        assert_eq!(
+            InterruptsMasked.to_string(),
+            "cannot idle with interrupts disabled (inside a critical section or handler)"
+        );
+        let _: &dyn core::error::Error = &InterruptsMasked;
+    }
+}
