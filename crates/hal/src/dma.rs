@@ -382,6 +382,11 @@ impl<T: DmaMap + ?Sized> DmaMap for &mut T {
 ///   platform with non-coherent DMA or devices outside that domain implements [`DmaMap`] with
 ///   the cache maintenance and barriers it needs.
 ///
+/// The crate's `port_io_order` test checks the emitted code of a start / finish sequence
+/// (`cargo rustc --release --lib -- --emit asm -C llvm-args=-x86-asm-syntax=intel` on a probe
+/// crate): the store to a private `&mut` buffer stays before `map` and the `out` that starts
+/// the device, and the load after `sync_for_cpu` stays after the last status `in`.
+///
 /// # Example
 ///
 /// ```
