@@ -2,6 +2,7 @@
 //! IDENTIFY data, the faults a test injects, and what it was asked to do.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 
 use crate::time::SimTime;
 
@@ -127,7 +128,7 @@ pub struct CommandRecord {
 /// assert_eq!(disk.sector(5)[0], 0xAB);
 /// assert_eq!(disk.identify_data()[83] & 0xC400, 0x4400); // LBA48 supported
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AtaDisk {
     sectors: u64,
     serial: String,
@@ -145,6 +146,24 @@ pub struct AtaDisk {
     commands: Vec<CommandRecord>,
     /// Injected faults; change them at any time.
     pub faults: DiskFaults,
+}
+
+impl fmt::Debug for AtaDisk {
+    /// A summary: the stored sectors themselves would drown any assertion message.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AtaDisk")
+            .field("sectors", &self.sectors)
+            .field("serial", &self.serial)
+            .field("model", &self.model)
+            .field("stored", &self.medium.len())
+            .field("dirty", &self.cache.len())
+            .field("write_cache", &self.write_cache)
+            .field("multiple", &self.multiple)
+            .field("flushes", &self.flushes)
+            .field("commands", &self.commands.len())
+            .field("faults", &self.faults)
+            .finish_non_exhaustive()
+    }
 }
 
 /// QEMU's power-on IDENTIFY words 62, 63 and 88 (UDMA 5 selected).
@@ -534,6 +553,14 @@ mod tests {
         disk.set_write_cache(false);
         assert_eq!(disk.medium_sector(4), [9; SECTOR]);
         assert!(disk.dirty_sectors().is_empty());
+    }
+
+    #[test]
+    fn debug_output_summarises_storage() {
+        let mut disk = AtaDisk::new(1 << 20);
+        disk.write_medium(0, &[0xEE; SECTOR * 64]);
+        let text = format!("{disk:?}");
+        assert!(text.contains("stored: 64") && text.len() < 400, "{text}");
     }
 
     #[test]
