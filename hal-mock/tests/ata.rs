@@ -1031,3 +1031,66 @@ fn the_command_log_records_what_the_drive_decoded() {
         assert_eq!((log[1].command, log[1].lba), (0xE7, None));
     });
 }
+
+#[test]
+fn both_channels_with_one_pci_function_and_a_top_half_on_each_line() {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    use std::sync::Arc;
+
+    use irqkit_hal_mock::{Line, Trigger};
+
+    let mut rig = Rig::new(
+        IdeChannel::primary()
+            .with_master(AtaDisk::new(100))
+            .with_dma_latency(Duration::from_micros(40)),
+    );
+    let secondary = IdeChannel::secondary()
+        .with_master(AtaDisk::new(100).with_serial("QM00003"))
+        .with_pci(&rig.pci)
+        .attach(&rig.bus)
+        .unwrap();
+    // A top half: bus-master INTR says whether it is ours; acknowledge both.
+    let seen = Arc::new(AtomicU8::new(0));
+    for (line, bm, cmd) in [(14u8, 0xC040u16, 0x1F0u16), (15, 0xC048, 0x170)] {
+        let seen = Arc::clone(&seen);
+        rig.sim
+            .lines()
+            .on_rise(Line(line), Trigger::Edge, move |bus| {
+                let status = bus.read8(bm + 2);
+                if status & 0x04 != 0 {
+                    bus.write8(bm, 0);
+                    let ata = bus.read8(cmd + 7);
+                    bus.write8(bm + 2, 0x06);
+                    seen.store(ata, Ordering::SeqCst);
+                }
+            });
+    }
+    let buf = vec![0u8; 512];
+    let segs = rig.map(&buf, Direction::FromDevice);
+    let table = rig.load_prds(&[(segs[0].addr.get(), 512)], true);
+    rig.dma_command28(0, 1, true);
+    rig.start_dma(true);
+    rig.advance(39);
+    assert_eq!(seen.load(Ordering::SeqCst), 0);
+    rig.advance(1);
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        0x50,
+        "the handler ran at completion"
+    );
+    assert!(!rig.line_high(), "and acknowledged");
+    assert_eq!(rig.bm_status() & 0x07, 0);
+    rig.mem.unmap(&buf, Direction::FromDevice);
+    rig.mem.unmap(&table, Direction::ToDevice);
+    // The secondary has its own registers and line.
+    rig.bus.write8(0x176, 0xA0);
+    rig.bus.write8(0x177, 0xEC);
+    assert_eq!(rig.sim.lines().rising_edges(Line(15)), 1);
+    assert_eq!(
+        rig.bus.read8(0xC04A) & 0x04,
+        0,
+        "acknowledged by the handler"
+    );
+    assert_eq!(secondary.with(|c| c.status(Unit::Master)), 0x58);
+    assert_eq!(rig.bus.read8(0xC042) & 0x04, 0);
+}
