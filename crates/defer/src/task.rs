@@ -184,8 +184,14 @@ impl<const N: usize> TaskSlot<N> {
     /// use irqkit_defer::{Executor, TaskSlot};
     /// static EXEC: Executor = Executor::new();
     /// static SLOT: TaskSlot<64> = TaskSlot::new(&EXEC);
-    /// let shared = std::rc::Rc::new(1); // not `Send`
-    /// SLOT.spawn(async move { core::hint::black_box(&shared); }).ok();
+    /// /// Holds an `Rc`: not `Send`.
+    /// struct Local(std::rc::Rc<u32>);
+    /// impl core::future::Future for Local {
+    ///     type Output = ();
+    ///     fn poll(self: core::pin::Pin<&mut Self>, _: &mut core::task::Context<'_>)
+    ///         -> core::task::Poll<()> { core::task::Poll::Ready(()) }
+    /// }
+    /// SLOT.spawn(Local(std::rc::Rc::new(1))).ok();
     /// ```
     ///
     /// # Errors

@@ -192,3 +192,111 @@ fn interrupt_thread_wakes_a_task() {
     irq.join().unwrap();
     assert!(SLOT.polls() >= 2);
 }
+
+#[test]
+fn interrupt_thread_spawns_wakes_and_aborts_tasks_by_id() {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::atomic::AtomicU8;
+    use std::task::{Context, Poll};
+
+    const MAX: usize = 20_000;
+    static EXEC: Executor = Executor::new();
+    static SLOT: TaskSlot<64> = TaskSlot::new(&EXEC);
+    static POLLS: [AtomicU8; MAX] = [const { AtomicU8::new(0) }; MAX];
+    static COMPLETED: [AtomicBool; MAX] = [const { AtomicBool::new(false) }; MAX];
+    static ABORTED: [AtomicBool; MAX] = [const { AtomicBool::new(false) }; MAX];
+    static DROPS: [AtomicU8; MAX] = [const { AtomicU8::new(0) }; MAX];
+
+    /// Task `i` finishes on its `i % 3 + 1`-th poll.
+    struct Numbered {
+        i: usize,
+        data: Box<usize>,
+    }
+    impl Future for Numbered {
+        type Output = ();
+        fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+            assert_eq!(*self.data, self.i, "polled a dead future");
+            assert_eq!(
+                DROPS[self.i].load(Ordering::Relaxed),
+                0,
+                "polled after its drop"
+            );
+            let polls = POLLS[self.i].fetch_add(1, Ordering::Relaxed) + 1;
+            if usize::from(polls) == self.i % 3 + 1 {
+                COMPLETED[self.i].store(true, Ordering::Relaxed);
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        }
+    }
+    impl Drop for Numbered {
+        fn drop(&mut self) {
+            assert_eq!(*self.data, self.i, "dropped a dead future");
+            DROPS[self.i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    let tasks = usize::try_from(rounds()).unwrap().min(MAX);
+    let irq = thread::spawn(move || {
+        let mut current: Option<(irqkit_defer::TaskId, usize)> = None;
+        let mut refused: Option<Numbered> = None;
+        let mut next = 0;
+        while next < tasks {
+            if let Some((id, i)) = current {
+                if i % 3 == 0 && SLOT.abort_task(id) {
+                    ABORTED[i].store(true, Ordering::Relaxed);
+                }
+            }
+            SLOT.wake();
+            let future = refused.take().unwrap_or_else(|| Numbered {
+                i: next,
+                data: Box::new(next),
+            });
+            match SLOT.spawn(future) {
+                Ok(id) => {
+                    if let Some((previous, _)) = current {
+                        // The slot was free, so the previous task has been dropped.
+                        assert!(!SLOT.holds(previous));
+                        assert!(!SLOT.abort_task(previous), "a finished task's id aborted");
+                    }
+                    current = Some((id, next));
+                    next += 1;
+                }
+                Err(back) => {
+                    refused = Some(back.into_inner());
+                    thread::yield_now();
+                }
+            }
+        }
+    });
+    while !irq.is_finished() {
+        if EXEC.run(Budget::items(4)).unwrap().ran == 0 {
+            thread::yield_now();
+        }
+    }
+    irq.join().unwrap();
+    while SLOT.is_occupied() {
+        SLOT.wake();
+        EXEC.run_until_idle().unwrap();
+    }
+
+    for i in 0..tasks {
+        let polls = POLLS[i].load(Ordering::Relaxed);
+        let completed = COMPLETED[i].load(Ordering::Relaxed);
+        let aborted = ABORTED[i].load(Ordering::Relaxed);
+        assert_eq!(DROPS[i].load(Ordering::Relaxed), 1, "task {i} dropped once");
+        assert!(
+            usize::from(polls) <= i % 3 + 1,
+            "task {i}: no poll after it finished"
+        );
+        assert!(
+            completed || aborted,
+            "task {i} was dropped unfinished without an abort naming it"
+        );
+        if aborted {
+            assert_eq!(i % 3, 0, "only tasks the interrupt aborted by id");
+        }
+    }
+}
