@@ -14,9 +14,25 @@ enum Op {
     Peek,
     PushSlice(usize),
     PopSlice(usize),
-    WriteChunk { reserve: usize, fill: usize },
-    ReadChunk { max: usize, consume: usize },
-    ReadChunkIter { max: usize, take: usize },
+    WriteChunk {
+        reserve: usize,
+        fill: usize,
+    },
+    /// `write_chunk_uninit(reserve).fill_from_iter(..)` from a source of `count` items.
+    FillFromIter {
+        reserve: usize,
+        count: usize,
+    },
+    ReadChunk {
+        max: usize,
+        consume: usize,
+    },
+    /// Moves `take` items out through the chunk iterator, then drops or leaks the iterator.
+    ReadChunkIter {
+        max: usize,
+        take: usize,
+        leak: bool,
+    },
     TakeOverruns,
 }
 
@@ -29,8 +45,10 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0usize..12).prop_map(Op::PushSlice),
         2 => (0usize..12).prop_map(Op::PopSlice),
         2 => (0usize..12, 0usize..12).prop_map(|(reserve, fill)| Op::WriteChunk { reserve, fill }),
+        1 => (0usize..12, 0usize..12).prop_map(|(reserve, count)| Op::FillFromIter { reserve, count }),
         2 => (0usize..12, 0usize..12).prop_map(|(max, consume)| Op::ReadChunk { max, consume }),
-        1 => (0usize..12, 0usize..12).prop_map(|(max, take)| Op::ReadChunkIter { max, take }),
+        2 => (0usize..12, 0usize..12, any::<bool>())
+            .prop_map(|(max, take, leak)| Op::ReadChunkIter { max, take, leak }),
         1 => Just(Op::TakeOverruns),
     ]
 }
@@ -83,6 +101,18 @@ fn check<const N: usize>(ops: &[Op]) -> Result<(), TestCaseError> {
                     model.front().copied().ok_or(PopError::Empty)
                 );
             }
+            Op::FillFromIter { reserve, count } => {
+                let values = fresh(count);
+                let fits = count.min(reserve).min(N - model.len());
+                let mut source = values.iter().copied();
+                prop_assert_eq!(
+                    tx.write_chunk_uninit(reserve).fill_from_iter(&mut source),
+                    fits
+                );
+                // Nothing beyond the chunk was taken from the source.
+                prop_assert_eq!(source.len(), count - fits);
+                model.extend(&values[..fits]);
+            }
             Op::PushSlice(len) => {
                 let values = fresh(len);
                 let fits = len.min(N - model.len());
@@ -129,8 +159,14 @@ fn check<const N: usize>(ops: &[Op]) -> Result<(), TestCaseError> {
                     prop_assert!(result.is_err());
                 }
             }
-            Op::ReadChunkIter { max, take } => {
-                let taken: Vec<u32> = rx.read_chunk(max).into_iter().take(take).collect();
+            Op::ReadChunkIter { max, take, leak } => {
+                let mut iter = rx.read_chunk(max).into_iter();
+                let taken: Vec<u32> = iter.by_ref().take(take).collect();
+                if leak {
+                    // Leaking the iterator must not bring the items taken back.
+                    #[allow(clippy::forget_non_drop)]
+                    std::mem::forget(iter);
+                }
                 let expected: Vec<u32> = model.drain(..take.min(max).min(model.len())).collect();
                 prop_assert_eq!(taken, expected);
             }
@@ -210,9 +246,13 @@ fn matches_vecdeque_on_fixed_sequences() {
             5 => Op::Peek,
             6 => Op::PushSlice(next(12)),
             7 => Op::PopSlice(next(12)),
-            8 => Op::WriteChunk {
+            8 if next(2) == 0 => Op::WriteChunk {
                 reserve: next(12),
                 fill: next(12),
+            },
+            8 => Op::FillFromIter {
+                reserve: next(12),
+                count: next(12),
             },
             _ => match next(3) {
                 0 => Op::ReadChunk {
@@ -222,6 +262,7 @@ fn matches_vecdeque_on_fixed_sequences() {
                 1 => Op::ReadChunkIter {
                     max: next(12),
                     take: next(12),
+                    leak: next(2) == 1,
                 },
                 _ => Op::TakeOverruns,
             },
