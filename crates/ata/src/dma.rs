@@ -166,29 +166,38 @@ impl<P: PortIo, D: DelayNs, M: DmaMap, W: Wait> Channel<P, D, M, W> {
         self.dma_blocking(drive, Direction::Write, lba, &mut Writes(bufs))
     }
 
-    /// Reads by DMA when the channel and drive can, by PIO otherwise.
+    /// Reads by DMA when the channel and drive can, by PIO otherwise. A buffer the bus
+    /// master cannot use because of its address (odd, as a `[u8; 512]` on the stack may
+    /// be) goes by PIO too, so any buffer works.
     ///
     /// # Errors
     ///
     /// As [`Channel::read_dma`] / [`Channel::read_pio`].
     pub fn read(&mut self, drive: Drive, lba: u64, buf: &mut [u8]) -> Result<(), Error> {
-        if self.dma_available(drive) {
-            self.read_dma(drive, lba, buf)
-        } else {
-            self.read_pio(drive, lba, buf)
+        if !self.dma_available(drive) {
+            return self.read_pio(drive, lba, buf);
+        }
+        match self.read_dma(drive, lba, buf) {
+            // Refused while mapping the first command, before any register was touched.
+            Err(Error::Misaligned { .. }) => self.read_pio(drive, lba, buf),
+            r => r,
         }
     }
 
-    /// Writes by DMA when the channel and drive can, by PIO otherwise.
+    /// Writes by DMA when the channel and drive can, by PIO otherwise (and for a buffer at
+    /// an address the bus master cannot use, as [`Channel::read`]). The data is in the
+    /// drive's write cache when this returns; see [`Channel::flush`].
     ///
     /// # Errors
     ///
     /// As [`Channel::write_dma`] / [`Channel::write_pio`].
     pub fn write(&mut self, drive: Drive, lba: u64, buf: &[u8]) -> Result<(), Error> {
-        if self.dma_available(drive) {
-            self.write_dma(drive, lba, buf)
-        } else {
-            self.write_pio(drive, lba, buf)
+        if !self.dma_available(drive) {
+            return self.write_pio(drive, lba, buf);
+        }
+        match self.write_dma(drive, lba, buf) {
+            Err(Error::Misaligned { .. }) => self.write_pio(drive, lba, buf),
+            r => r,
         }
     }
 

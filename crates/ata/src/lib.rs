@@ -116,10 +116,10 @@ mod queue;
 mod transport;
 mod wait;
 
-#[cfg(feature = "embedded-io")]
-pub use adapters::ByteDisk;
 #[cfg(feature = "embedded-sdmmc")]
 pub use adapters::BlockDisk;
+#[cfg(feature = "embedded-io")]
+pub use adapters::ByteDisk;
 pub use channel::{Channel, NoDma, Options, Stats, Timeouts};
 pub use command::{DeviceKind, Drive, Identify};
 pub use drive::DriveInfo;
@@ -129,6 +129,17 @@ pub use irq::{ChannelIrq, IrqOutcome};
 pub use queue::{Completion, Op, Queue, Request};
 pub use transport::{ChannelId, ChannelRegs};
 pub use wait::{Spin, Wait};
+
+/// Property-test settings of the unit tests: fewer cases and no failure files under Miri
+/// (its isolation has no working directory).
+#[cfg(test)]
+pub(crate) fn proptest_config() -> proptest::test_runner::Config {
+    let mut config = proptest::test_runner::Config::with_cases(if cfg!(miri) { 4 } else { 256 });
+    if cfg!(miri) {
+        config.failure_persistence = None;
+    }
+    config
+}
 
 #[cfg(test)]
 mod auto_traits {

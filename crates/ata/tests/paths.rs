@@ -257,3 +257,23 @@ fn channel_from_the_pci_ide_helper_and_bus_mastering() {
     ch.read_dma(M, 3, &mut buf).unwrap();
     assert_eq!(buf, data);
 }
+
+#[test]
+fn read_and_write_take_buffers_dma_cannot_use() {
+    let rig = one_disk(100);
+    let mut ch = rig.dma();
+    let mut storage = vec![0u8; 2 * 512 + 1];
+    let odd = &mut storage[1..];
+    assert_eq!(odd.as_ptr() as usize % 2, 1);
+    odd.copy_from_slice(&pattern(4, 1024, 9));
+    assert!(matches!(
+        ch.write_dma(M, 4, odd),
+        Err(Error::Misaligned { align: 2, .. })
+    ));
+    ch.write(M, 4, odd).unwrap(); // by PIO
+    let mut back = vec![0u8; 1024 + 1];
+    ch.read(M, 4, &mut back[1..]).unwrap();
+    assert_eq!(&back[1..], &pattern(4, 1024, 9)[..]);
+    let cmds: Vec<u8> = rig.disk(|d| d.commands().iter().map(|c| c.command).collect());
+    assert!(cmds.ends_with(&[0xC5, 0xC4]), "{cmds:x?}");
+}

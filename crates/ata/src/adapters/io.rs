@@ -4,7 +4,7 @@ use embedded_io::{ErrorKind, ErrorType, Read, Seek, SeekFrom, Write};
 use irqkit_hal::dma::DmaMap;
 use irqkit_hal::{DelayNs, PortIo};
 
-use super::{read_any, write_any, Aligned, SECTOR};
+use super::{Aligned, SECTOR};
 use crate::{Channel, Drive, Error, Unsupported, Wait};
 
 impl embedded_io::Error for Error {
@@ -114,10 +114,10 @@ impl<P: PortIo, D: DelayNs, M: DmaMap, W: Wait> Read for ByteDisk<'_, P, D, M, W
         let offset = (self.pos % SECTOR as u64) as usize;
         let n = if offset == 0 && want >= SECTOR {
             let whole = want - want % SECTOR;
-            read_any(self.ch, self.drive, lba, &mut buf[..whole])?;
+            self.ch.read(self.drive, lba, &mut buf[..whole])?;
             whole
         } else {
-            read_any(self.ch, self.drive, lba, &mut self.scratch.0)?;
+            self.ch.read(self.drive, lba, &mut self.scratch.0)?;
             let n = want.min(SECTOR - offset);
             buf[..n].copy_from_slice(&self.scratch.0[offset..offset + n]);
             n
@@ -145,13 +145,13 @@ impl<P: PortIo, D: DelayNs, M: DmaMap, W: Wait> Write for ByteDisk<'_, P, D, M, 
         let offset = (self.pos % SECTOR as u64) as usize;
         let n = if offset == 0 && want >= SECTOR {
             let whole = want - want % SECTOR;
-            write_any(self.ch, self.drive, lba, &buf[..whole])?;
+            self.ch.write(self.drive, lba, &buf[..whole])?;
             whole
         } else {
             let n = want.min(SECTOR - offset);
-            read_any(self.ch, self.drive, lba, &mut self.scratch.0)?;
+            self.ch.read(self.drive, lba, &mut self.scratch.0)?;
             self.scratch.0[offset..offset + n].copy_from_slice(&buf[..n]);
-            write_any(self.ch, self.drive, lba, &self.scratch.0)?;
+            self.ch.write(self.drive, lba, &self.scratch.0)?;
             n
         };
         self.pos += n as u64;

@@ -6,7 +6,7 @@ use embedded_sdmmc::{Block, BlockCount, BlockDevice, BlockIdx};
 use irqkit_hal::dma::DmaMap;
 use irqkit_hal::{DelayNs, PortIo};
 
-use super::{read_any, write_any, SECTOR};
+use super::SECTOR;
 use crate::{Channel, Drive, Error, Unsupported, Wait};
 
 /// A drive as an `embedded-sdmmc` [`BlockDevice`] (512-byte blocks).
@@ -87,7 +87,7 @@ impl<P: PortIo, D: DelayNs, M: DmaMap, W: Wait> BlockDevice for BlockDisk<P, D, 
         self.check(&ch)?;
         for (i, block) in blocks.iter_mut().enumerate() {
             let lba = u64::from(start_block_idx.0) + i as u64;
-            read_any(&mut ch, self.drive, lba, &mut block.contents)?;
+            ch.read(self.drive, lba, &mut block.contents)?;
         }
         Ok(())
     }
@@ -97,7 +97,7 @@ impl<P: PortIo, D: DelayNs, M: DmaMap, W: Wait> BlockDevice for BlockDisk<P, D, 
         self.check(&ch)?;
         for (i, block) in blocks.iter().enumerate() {
             let lba = u64::from(start_block_idx.0) + i as u64;
-            write_any(&mut ch, self.drive, lba, &block.contents)?;
+            ch.write(self.drive, lba, &block.contents)?;
         }
         Ok(())
     }

@@ -413,6 +413,7 @@ pub(crate) mod tests {
     }
 
     proptest! {
+        #![proptest_config(crate::proptest_config())]
         #[test]
         fn round_trip(model in "[ -~]{0,40}", serial in "[!-~]{1,20}", sectors in 1u64..(1 << 48)) {
             let mut w = qemu_like(sectors);

@@ -276,6 +276,7 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(crate::proptest_config())]
         #[test]
         fn table_covers_exactly_the_segments(segs in segments()) {
             let mut region = std::vec![0u8; 8 * 64];

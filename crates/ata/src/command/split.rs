@@ -52,6 +52,7 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        #![proptest_config(crate::proptest_config())]
         #[test]
         fn pieces_tile_the_request(lba in 0u64..1 << 40, count in 0u64..200_000, max in 0u32..70_000) {
             let mut next = lba;

@@ -431,6 +431,7 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(crate::proptest_config())]
         #[test]
         fn mode_choice_matches_model(lba in 0u64..(LBA28_LIMIT * 2), count in 1u32..=65536) {
             let mode = AddressMode::for_range(lba, count).unwrap();

@@ -38,12 +38,20 @@ pub fn one_disk(sectors: u64) -> Rig {
     rig(IdeChannel::primary().with_master(AtaDisk::new(sectors)))
 }
 
+/// A leaked, page-aligned buffer (the simulated memory keeps a buffer's offset in its
+/// page, and `u8` allocations have no alignment of their own).
+pub fn leak_aligned(len: usize) -> &'static mut [u8] {
+    let raw = Box::leak(vec![0u8; len + 4096].into_boxed_slice());
+    let offset = raw.as_ptr().align_offset(4096);
+    &mut raw[offset..offset + len]
+}
+
 pub fn leak_prd() -> &'static mut [u8] {
-    Box::leak(vec![0u8; 4096].into_boxed_slice())
+    leak_aligned(4096)
 }
 
 pub fn leak_buf(len: usize) -> &'static mut [u8] {
-    Box::leak(vec![0u8; len].into_boxed_slice())
+    leak_aligned(len)
 }
 
 impl Rig {
