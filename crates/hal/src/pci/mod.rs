@@ -312,7 +312,7 @@ pub enum InterruptPin {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Interrupt {
     /// The legacy (PIC) IRQ the firmware routed the pin to; `None` when the register reads
-    /// 0xFF (unknown or not connected).
+    /// 0xFF (unknown or not connected) or the function uses no pin.
     pub line: Option<u8>,
     /// The pin the function uses; `None` when it uses none.
     pub pin: Option<InterruptPin>,
@@ -542,7 +542,9 @@ pub trait ConfigSpace {
             _ => return Err(PciError::BadInterruptPin { addr, pin }),
         };
         Ok(Interrupt {
-            line: (line != 0xFF).then_some(line),
+            // The line register is only meaningful for a function that uses a pin (QEMU's
+            // PIIX3 IDE function reads line 0, pin 0).
+            line: (line != 0xFF && pin.is_some()).then_some(line),
             pin,
         })
     }
@@ -901,6 +903,15 @@ mod tests {
                 })
             );
         }
+        // No pin: the line register means nothing (QEMU's IDE function reads line 0, pin 0).
+        cfg.set(ide, INTERRUPT_LINE, 0x0000_0000);
+        assert_eq!(
+            cfg.interrupt(ide),
+            Ok(Interrupt {
+                line: None,
+                pin: None
+            })
+        );
         cfg.set(ide, INTERRUPT_LINE, 0x0000_0500);
         assert_eq!(
             cfg.interrupt(ide),
