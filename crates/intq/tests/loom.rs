@@ -5,6 +5,9 @@
 //! Slot accesses are checked for data races through the crate's loom slot tracker; a lost
 //! wake-up shows up as a deadlock, which loom reports.
 #![cfg(loom)]
+// Chunks and iterators are dropped or forgotten explicitly, to show where a model ends their
+// use, whether or not they have a destructor.
+#![allow(clippy::drop_non_drop, clippy::forget_non_drop)]
 
 use irqkit_intq::{Pend, PopError, Queue, WakeMode};
 use loom::sync::atomic::{AtomicUsize, Ordering};
