@@ -414,3 +414,46 @@ fn a_panicking_destructor_while_dropping_the_queue_drops_the_rest() {
         "items leaked by a panicking drop"
     );
 }
+
+#[test]
+fn a_panicking_waker_or_pend_hook_loses_no_item() {
+    use std::future::Future;
+    use std::task::{Context, Poll, Wake, Waker};
+
+    struct PanickingWaker;
+    impl Wake for PanickingWaker {
+        fn wake(self: Arc<Self>) {
+            panic!("waker failure");
+        }
+    }
+    struct PanickingPend;
+    impl irqkit_intq::Pend for PanickingPend {
+        fn pend(&'static self) {
+            panic!("pend hook failure");
+        }
+    }
+
+    // The waker panics in the producer's notification, after the item was published.
+    let waker = Waker::from(Arc::new(PanickingWaker));
+    let mut cx = Context::from_waker(&waker);
+    let mut queue: Queue<u8, 2> = Queue::new();
+    let (mut tx, mut rx) = queue.split();
+    {
+        let mut pop = Box::pin(rx.pop());
+        assert_eq!(pop.as_mut().poll(&mut cx), Poll::Pending);
+        let pushed = panic::catch_unwind(AssertUnwindSafe(|| tx.try_push(1)));
+        assert!(pushed.is_err());
+        assert_eq!(pop.as_mut().poll(&mut cx), Poll::Ready(1));
+    }
+    tx.try_push(2).unwrap(); // nobody parked: no wake, no panic
+    assert_eq!(rx.try_pop(), Ok(2));
+
+    // The bottom-half hook panics after a batch was published.
+    let queue: &'static Queue<u8, 4> = leak(Queue::new().with_pend(leak(PanickingPend)));
+    let (mut tx, mut rx) = queue.split_static().unwrap();
+    let pushed = panic::catch_unwind(AssertUnwindSafe(|| tx.push_slice(&[1, 2, 3])));
+    assert!(pushed.is_err());
+    let mut out = [0; 4];
+    assert_eq!(rx.pop_slice(&mut out), 3);
+    assert_eq!(&out[..3], &[1, 2, 3]);
+}
