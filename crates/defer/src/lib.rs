@@ -63,7 +63,7 @@
 //! `critical-section/std`).
 #![doc = include_str!("../SAFETY.md")]
 #![no_std]
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // Declared first so its macros are visible everywhere.
 mod fmt;

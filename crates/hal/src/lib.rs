@@ -76,7 +76,7 @@
 //! assert_eq!(i8042_status(&mut Floating), 0xFF);
 //! ```
 #![no_std]
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(test)]
 extern crate std;
