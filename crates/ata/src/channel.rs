@@ -61,6 +61,10 @@ pub struct Options {
     /// Commands complete by interrupt when a [`ChannelIrq`] is bound (DMA and non-data
     /// commands; PIO is always polled). Default on; off polls with nIEN set.
     pub interrupts: bool,
+    /// Longest step between two polls of a status register, in microseconds: polls start
+    /// 1 us apart and double up to this. Smaller notices a completion sooner, larger costs
+    /// fewer port reads on long waits. Default 100.
+    pub max_poll_step_us: u32,
 }
 
 impl Default for Options {
@@ -71,6 +75,7 @@ impl Default for Options {
             read_multiple: true,
             max_dma_sectors: 256,
             interrupts: true,
+            max_poll_step_us: 100,
         }
     }
 }
@@ -462,6 +467,7 @@ impl<P: PortIo, D: DelayNs, M: DmaMap, W: Wait> Channel<P, D, M, W> {
         self.legacy().control(CTRL_NIEN);
         self.delay.delay_ms(2);
         let timeout = self.options.timeouts.reset_us;
+        let max_step = self.options.max_poll_step_us;
         for drive in Drive::BOTH.into_iter().filter(|d| present[d.index()]) {
             // QEMU keeps the device register across a reset: select explicitly.
             self.legacy().select(0xA0 | drive.device_bit());
@@ -469,7 +475,7 @@ impl<P: PortIo, D: DelayNs, M: DmaMap, W: Wait> Channel<P, D, M, W> {
                 io, delay, regs, ..
             } = self;
             let mut l = Legacy { io, regs: *regs };
-            let r = poll(delay, &mut Spin, timeout, || {
+            let r = poll(delay, &mut Spin, timeout, max_step, || {
                 let s = l.alt_status();
                 (legacy::absent(s) || s & Status::BSY.bits() == 0).then_some(())
             });
@@ -564,11 +570,12 @@ impl<P: PortIo, D: DelayNs, M: DmaMap, W: Wait> Channel<P, D, M, W> {
         timeout_us: u32,
         done: impl Fn(u8) -> bool,
     ) -> Result<u8, u32> {
+        let max_step = self.options.max_poll_step_us;
         let Channel {
             io, delay, regs, ..
         } = self;
         let mut l = Legacy { io, regs: *regs };
-        poll(delay, &mut Spin, timeout_us, || {
+        poll(delay, &mut Spin, timeout_us, max_step, || {
             let s = l.alt_status();
             done(s).then_some(s)
         })
@@ -740,7 +747,9 @@ impl<P: PortIo, D: DelayNs, M: DmaMap, W: Wait> Channel<P, D, M, W> {
             let s = step.min(timeout - waited).max(1);
             let passed = self.wait.wait(&mut self.delay, s).max(1);
             waited = waited.saturating_add(passed);
-            step = (step.saturating_mul(2)).min(crate::wait::MAX_STEP_US);
+            step = step
+                .saturating_mul(2)
+                .min(self.options.max_poll_step_us.max(1));
         }
     }
 

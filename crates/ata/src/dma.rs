@@ -233,6 +233,7 @@ impl<P: PortIo, D: DelayNs, M: DmaMap, W: Wait> Channel<P, D, M, W> {
         let waited = match ch.irq_mode() {
             Some(irq) if started.irq => ch.wait_for_irq(irq, timeout, true),
             _ => {
+                let max_step = ch.options.max_poll_step_us;
                 let Channel {
                     io,
                     delay,
@@ -242,7 +243,7 @@ impl<P: PortIo, D: DelayNs, M: DmaMap, W: Wait> Channel<P, D, M, W> {
                 } = &mut *ch;
                 let bm = dma.as_ref().map(|d| d.bm);
                 let control = regs.control;
-                crate::wait::poll(delay, &mut crate::wait::Spin, timeout, || {
+                crate::wait::poll(delay, &mut crate::wait::Spin, timeout, max_step, || {
                     let alt = Status::from_bits_retain(io.read8(control));
                     let idle = !alt.intersects(Status::BSY | Status::DRQ) || alt.failed();
                     let bms = bm.map_or(0, |b| b.status(io));

@@ -75,6 +75,55 @@ enum InFlight {
 /// Every wait is the caller's: a request the disk never completes stays in flight until
 /// [`Queue::expire`] (call it from a watchdog timer) fails it with [`Error::Timeout`] and
 /// resets the channel.
+///
+/// # Example: the kernel side
+///
+/// ```
+/// use irqkit_ata::{Channel, ChannelIrq, ChannelRegs, Completion, Drive, Error, Op, Queue, Request};
+/// use irqkit_hal::PortIo;
+/// # struct Floating;
+/// # impl PortIo for Floating {
+/// #     fn read8(&mut self, _: u16) -> u8 { 0xFF }
+/// #     fn write8(&mut self, _: u16, _: u8) {}
+/// #     fn read16(&mut self, _: u16) -> u16 { 0xFFFF }
+/// #     fn write16(&mut self, _: u16, _: u16) {}
+/// #     fn read32(&mut self, _: u16) -> u32 { !0 }
+/// #     fn write32(&mut self, _: u16, _: u32) {}
+/// # }
+/// # struct NoDelay;
+/// # impl irqkit_hal::DelayNs for NoDelay { fn delay_ns(&mut self, _: u32) {} }
+/// type Disk = Queue<Floating, NoDelay, irqkit_ata::NoDma, irqkit_ata::Spin, 8>;
+///
+/// static IRQ14: ChannelIrq = ChannelIrq::new();
+///
+/// /// Top half: acknowledge and record; schedule the bottom half when it was ours.
+/// fn irq14(ports: &mut impl PortIo) -> bool {
+///     IRQ14.handle(ports).is_ours()
+/// }
+///
+/// /// Bottom half (an irqkit-defer `Work` item, say), with the queue locked: collect and
+/// /// start the next request, then hand completions to whoever waits for them.
+/// fn disk_bottom_half(disk: &mut Disk, mut deliver: impl FnMut(Completion)) {
+///     disk.service();
+///     while let Some(done) = disk.pop() {
+///         deliver(done);
+///     }
+/// }
+///
+/// let mut ch = Channel::new(Floating, NoDelay, ChannelRegs::PRIMARY).with_interrupts(&IRQ14);
+/// ch.probe()?;
+/// let mut disk: Disk = Queue::new(ch);
+/// let buf: &'static mut [u8] = Box::leak(Box::new([0u8; 4096]));
+/// let read = Request { op: Op::Read, drive: Drive::Master, lba: 0, buf: Some(buf), user_data: 1 };
+/// disk.submit(read).map_err(|_| Error::Busy)?;
+/// let _ = irq14(&mut Floating);
+/// disk_bottom_half(&mut disk, |done| {
+///     // Errors arrive as completions, with the buffer back.
+///     assert_eq!(done.result, Err(Error::NoDevice { drive: Drive::Master }));
+///     assert_eq!(done.buf.map(|b| b.len()), Some(4096));
+/// });
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Queue<P, D, M, W, const N: usize> {
     ch: Channel<P, D, M, W>,

@@ -38,9 +38,9 @@ impl<T: Wait + ?Sized> Wait for &mut T {
     }
 }
 
-/// The default strategy: spin on the channel's delay source in growing steps (1 us doubling
-/// up to the step limit), so a quick completion is seen at once and a slow one costs few
-/// polls.
+/// The default strategy: spin on the channel's delay source. The driver calls it in growing
+/// steps (1 us doubling up to [`Options::max_poll_step_us`](crate::Options)), so a quick
+/// completion is seen at once and a slow one costs few polls.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Spin;
 
@@ -51,15 +51,14 @@ impl Wait for Spin {
     }
 }
 
-/// Longest single step of a poll loop.
-pub(crate) const MAX_STEP_US: u32 = 1_000;
-
 /// Polls `f` until it returns `Some`, for at most `timeout_us`, waiting with `wait` in
-/// growing steps (first check immediate). `Err(waited_us)` on timeout.
+/// steps growing from 1 us to `max_step_us` (first check immediate). `Err(waited_us)` on
+/// timeout.
 pub(crate) fn poll<D, W, T>(
     delay: &mut D,
     wait: &mut W,
     timeout_us: u32,
+    max_step_us: u32,
     mut f: impl FnMut() -> Option<T>,
 ) -> Result<T, u32>
 where
@@ -79,7 +78,7 @@ where
         let s = step.min(timeout_us - waited);
         let passed = wait.wait(delay, s).max(1);
         waited = waited.saturating_add(passed);
-        step = (step * 2).min(MAX_STEP_US);
+        step = step.saturating_mul(2).min(max_step_us.max(1));
     }
 }
 
@@ -99,7 +98,7 @@ mod tests {
     #[test]
     fn bounded_in_time_and_polls() {
         let mut c = Clock::default();
-        let r: Result<(), u32> = poll(&mut c, &mut Spin, 1_000_000, || None);
+        let r: Result<(), u32> = poll(&mut c, &mut Spin, 1_000_000, 1_000, || None);
         assert_eq!(r, Err(1_000_000));
         assert_eq!(c.0, 1_000_000_000);
         assert!(c.1 < 1_100, "{} delay calls for 1 s", c.1);
@@ -113,14 +112,14 @@ mod tests {
                 0
             }
         }
-        let r: Result<(), u32> = poll(&mut Clock::default(), &mut Lazy, 50, || None);
+        let r: Result<(), u32> = poll(&mut Clock::default(), &mut Lazy, 50, 1_000, || None);
         assert_eq!(r, Err(50));
     }
 
     #[test]
     fn immediate_success_costs_no_delay() {
         let mut c = Clock::default();
-        assert_eq!(poll(&mut c, &mut Spin, 10, || Some(3)), Ok(3));
+        assert_eq!(poll(&mut c, &mut Spin, 10, 1_000, || Some(3)), Ok(3));
         assert_eq!(c.1, 0);
     }
 }

@@ -277,3 +277,21 @@ fn read_and_write_take_buffers_dma_cannot_use() {
     let cmds: Vec<u8> = rig.disk(|d| d.commands().iter().map(|c| c.command).collect());
     assert!(cmds.ends_with(&[0xC5, 0xC4]), "{cmds:x?}");
 }
+
+#[test]
+fn level_triggered_line_is_acknowledged_no_storm() {
+    let rig = one_disk(1000);
+    let (mut ch, irq) = rig.dma_irq_with(irqkit_hal_mock::Trigger::Level);
+    for i in 0..4u64 {
+        let data = pattern(i * 8, 8 * 512, 10);
+        ch.write(M, i * 8, &data).unwrap();
+        let mut back = vec![0u8; data.len()];
+        ch.read(M, i * 8, &mut back).unwrap();
+        assert_eq!(back, data);
+    }
+    ch.flush(M).unwrap();
+    assert_eq!(irq.completed(), 9);
+    // Each completion ran the handler once: the status read dropped the line.
+    assert_eq!(rig.sim.lines().handler_runs(irqkit_hal_mock::Line(14)), 9);
+    assert!(!rig.sim.lines().level(irqkit_hal_mock::Line(14)));
+}

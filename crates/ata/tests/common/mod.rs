@@ -82,10 +82,15 @@ impl Rig {
 
     /// A DMA channel completing by interrupt (IRQ 14 wired to a fresh `ChannelIrq`).
     pub fn dma_irq(&self) -> (Disk, &'static ChannelIrq) {
+        self.dma_irq_with(Trigger::Edge)
+    }
+
+    /// As [`Rig::dma_irq`] with the line's trigger mode chosen (level: PCI INTx, IOAPIC).
+    pub fn dma_irq_with(&self, trigger: Trigger) -> (Disk, &'static ChannelIrq) {
         let irq: &'static ChannelIrq = Box::leak(Box::new(ChannelIrq::new()));
         self.sim
             .lines()
-            .on_rise(Line(14), Trigger::Edge, move |bus: &mut Bus| {
+            .on_rise(Line(14), trigger, move |bus: &mut Bus| {
                 let _ = irq.handle(bus);
             });
         let ch = self.dma().with_interrupts(irq);
