@@ -24,7 +24,7 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use irqkit_ps2::keyboard::{DecodedKey, Keyboard};
+use irqkit_ps2::keyboard::{DecodedKey, Keyboard, Pending};
 use irqkit_ps2::layout::{AnyLayout, Layout};
 use irqkit_ps2::{KeyCode, KeyEvent as Ps2KeyEvent};
 
@@ -239,47 +239,87 @@ fn layout_names() -> String {
         .join(" ")
 }
 
-/// Types text on a layout: for each character, the QEMU keys (QKeyCodes) to hold and the key
-/// to tap, found by asking irqkit-ps2's own layout what each key types.
+/// One keystroke: modifiers held (QKeyCodes) around a key tapped.
+type Stroke = (Vec<&'static str>, &'static str);
+
+/// Types text on a layout: for each character, the keystrokes that type it (one, or a dead
+/// key and then a base key), found by asking irqkit-ps2's own layout what each key types.
 #[derive(Debug, Clone)]
 pub struct Typist {
     layout: AnyLayout,
-    keys: HashMap<char, (Vec<&'static str>, &'static str)>,
+    keys: HashMap<char, Vec<Stroke>>,
+}
+
+/// The modifier sets tried, fewest first.
+const MODIFIER_SETS: [&[KeyCode]; 4] = [
+    &[],
+    &[KeyCode::LeftShift],
+    &[KeyCode::RightAlt],
+    &[KeyCode::LeftShift, KeyCode::RightAlt],
+];
+
+/// Presses `modifiers`, taps `key`, releases `modifiers`; returns what the key press typed.
+fn tap(keyboard: &mut Keyboard<AnyLayout>, modifiers: &[KeyCode], key: KeyCode) -> Vec<DecodedKey> {
+    for &modifier in modifiers {
+        keyboard
+            .process(Ps2KeyEvent::press(modifier))
+            .for_each(drop);
+    }
+    let typed = keyboard.process(Ps2KeyEvent::press(key)).collect();
+    keyboard.process(Ps2KeyEvent::release(key)).for_each(drop);
+    for &modifier in modifiers.iter().rev() {
+        keyboard
+            .process(Ps2KeyEvent::release(modifier))
+            .for_each(drop);
+    }
+    typed
+}
+
+fn stroke(modifiers: &[KeyCode], qcode: &'static str) -> Stroke {
+    (
+        modifiers.iter().filter_map(|m| m.to_qcode()).collect(),
+        qcode,
+    )
 }
 
 impl Typist {
     /// The typist of `layout`.
     pub fn new(layout: AnyLayout) -> Self {
-        const MODIFIER_SETS: [&[KeyCode]; 4] = [
-            &[],
-            &[KeyCode::LeftShift],
-            &[KeyCode::RightAlt],
-            &[KeyCode::LeftShift, KeyCode::RightAlt],
-        ];
-        let mut keys = HashMap::new();
+        let typing_keys: Vec<(KeyCode, &'static str)> = KeyCode::ALL
+            .into_iter()
+            .filter(|key| !key.is_modifier() && !key.is_lock() && !key.name().starts_with("Numpad"))
+            .filter_map(|key| Some((key, key.to_qcode()?)))
+            .collect();
+        let mut keys: HashMap<char, Vec<Stroke>> = HashMap::new();
+        let mut dead_keys = Vec::new();
         for modifiers in MODIFIER_SETS {
-            for key in KeyCode::ALL {
-                let Some(qcode) = key.to_qcode() else {
-                    continue;
-                };
-                if key.is_modifier() || key.is_lock() || key.name().starts_with("Numpad") {
-                    continue;
-                }
+            for &(key, qcode) in &typing_keys {
                 let mut keyboard = Keyboard::new(layout);
-                for &modifier in modifiers {
-                    keyboard
-                        .process(Ps2KeyEvent::press(modifier))
-                        .for_each(drop);
-                }
-                let typed: Vec<DecodedKey> = keyboard.process(Ps2KeyEvent::press(key)).collect();
-                if let [DecodedKey::Char(c)] = typed[..] {
-                    if c.is_control() {
-                        continue;
+                match tap(&mut keyboard, modifiers, key)[..] {
+                    [DecodedKey::Char(c)] if !c.is_control() => {
+                        keys.entry(c)
+                            .or_insert_with(|| vec![stroke(modifiers, qcode)]);
                     }
-                    keys.entry(c).or_insert_with(|| {
-                        let held = modifiers.iter().filter_map(|m| m.to_qcode()).collect();
-                        (held, qcode)
-                    });
+                    [] if keyboard.pending() != Pending::None => {
+                        dead_keys.push((modifiers, key, qcode));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        // Characters only a dead key and a base key make (é on the German layout: ´ then e).
+        for &(dead_modifiers, dead, dead_qcode) in &dead_keys {
+            for modifiers in MODIFIER_SETS {
+                for &(key, qcode) in &typing_keys {
+                    let mut keyboard = Keyboard::new(layout);
+                    tap(&mut keyboard, dead_modifiers, dead);
+                    if let [DecodedKey::Char(c)] = tap(&mut keyboard, modifiers, key)[..] {
+                        if !c.is_control() {
+                            keys.entry(c).or_insert_with(|| {
+                                vec![stroke(dead_modifiers, dead_qcode), stroke(modifiers, qcode)]
+                            });
+                        }
+                    }
                 }
             }
         }
@@ -301,32 +341,34 @@ impl Typist {
         }
         match command.chars().find(|c| !self.keys.contains_key(c)) {
             Some(c) => Err(format!(
-                "script command {command:?}: {c:?} cannot be typed on layout {} without dead \
-                 keys",
+                "script command {command:?}: {c:?} cannot be typed on layout {}",
                 self.layout.name()
             )),
             None => Ok(()),
         }
     }
 
-    /// The key events that type `c`: modifiers pressed, the key tapped, modifiers released.
+    /// The key events that type `c`: for each keystroke, modifiers pressed, the key tapped,
+    /// modifiers released.
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidKeyName`] when the layout has no key for `c`.
+    /// [`Error::InvalidKeyName`] when the layout has no way to type `c`.
     pub fn events(&self, c: char) -> Result<Vec<KeyEvent>, Error> {
-        let (held, key) = self
+        let strokes = self
             .keys
             .get(&c)
             .ok_or_else(|| Error::InvalidKeyName(c.to_string()))?;
-        let mut events = Vec::with_capacity(2 * held.len() + 2);
-        for modifier in held {
-            events.push(KeyEvent::press(modifier)?);
-        }
-        events.push(KeyEvent::press(key)?);
-        events.push(KeyEvent::release(key)?);
-        for modifier in held.iter().rev() {
-            events.push(KeyEvent::release(modifier)?);
+        let mut events = Vec::new();
+        for (held, key) in strokes {
+            for modifier in held {
+                events.push(KeyEvent::press(modifier)?);
+            }
+            events.push(KeyEvent::press(key)?);
+            events.push(KeyEvent::release(key)?);
+            for modifier in held.iter().rev() {
+                events.push(KeyEvent::release(modifier)?);
+            }
         }
         Ok(events)
     }
@@ -817,6 +859,7 @@ mod tests {
         assert!(error(&["--set", "3"]).contains("only 2"));
         assert!(error(&["--timeout", "-1"]).contains("not a positive"));
         assert!(error(&["--script", "é"]).contains("cannot be typed on layout us"));
+        assert!(error(&["--script", "ä"]).contains("cannot be typed on layout us"));
         let long = "x".repeat(MAX_COMMAND_CHARS + 1);
         assert!(error(&["--script", &long]).contains("holds 68"));
         // The same text is typeable on a layout that has the key.
@@ -867,8 +910,13 @@ mod tests {
         assert_eq!(typed(&de, 'z'), "+y -y");
         assert_eq!(typed(&de, '@'), "+alt_r +q -q -alt_r");
         assert_eq!(typed(&de, 'ä'), "+apostrophe -apostrophe");
+        // Dead keys: ´ then e on the German layout, ^ then e on the French one.
+        assert_eq!(typed(&de, 'é'), "+equal -equal +e -e");
+        assert_eq!(typed(&de, 'É'), "+equal -equal +shift +e -e -shift");
         let fr = Typist::new(AnyLayout::Fr);
         assert_eq!(typed(&fr, 'a'), "+q -q");
+        assert_eq!(typed(&fr, 'ê'), "+bracket_left -bracket_left +e -e");
+        assert_eq!(typed(&fr, 'é'), "+2 -2");
     }
 
     #[test]

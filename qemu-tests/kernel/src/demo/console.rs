@@ -86,6 +86,12 @@ pub fn cp437(c: char) -> u8 {
     const HIGH: &str = "ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»";
     match c {
         ' '..='~' => c as u8,
+        'ß' => 0xE1,
+        'µ' => 0xE6,
+        '±' => 0xF1,
+        '°' => 0xF8,
+        '·' => 0xFA,
+        '²' => 0xFD,
         _ => HIGH
             .chars()
             .position(|h| h == c)
