@@ -38,6 +38,7 @@
 //! ```
 #![no_std]
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // Module declarations: one line each. Helpers working in parallel append their own line here.
 pub mod controller;
