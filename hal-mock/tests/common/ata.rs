@@ -158,7 +158,19 @@ impl Rig {
             let last = eot && i + 1 == regions.len();
             table.extend_from_slice(&(u16::from(last) << 15).to_le_bytes());
         }
-        let segs = self.map(&table, Direction::ToDevice);
+        // As a driver maps it: 4-byte aligned, below 4 GiB.
+        let mut segs = Vec::new();
+        self.mem
+            .map(
+                &table,
+                Direction::ToDevice,
+                Reach::ADDR32.with_align(4),
+                &mut |s| {
+                    segs.push(s);
+                    Ok(())
+                },
+            )
+            .unwrap();
         self.bus.write32(BM + 4, segs[0].addr.get() as u32);
         table
     }
