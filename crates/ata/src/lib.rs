@@ -106,13 +106,17 @@ extern crate std;
 mod adapters;
 mod channel;
 pub mod command;
+mod config;
 mod dma;
 mod drive;
 mod error;
+mod flush;
 mod future;
 mod irq;
 mod pio;
+mod probe;
 mod queue;
+mod sequence;
 mod transport;
 mod wait;
 
@@ -120,8 +124,9 @@ mod wait;
 pub use adapters::BlockDisk;
 #[cfg(feature = "embedded-io")]
 pub use adapters::ByteDisk;
-pub use channel::{Channel, NoDma, Options, Stats, Timeouts};
+pub use channel::{Channel, NoDma};
 pub use command::{DeviceKind, Drive, Identify};
+pub use config::{Options, Stats, Timeouts};
 pub use drive::DriveInfo;
 pub use error::{Error, Phase, Unsupported};
 pub use future::{Failed, Transfer};
