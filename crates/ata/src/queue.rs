@@ -125,7 +125,7 @@ enum InFlight {
 /// # Ok::<(), Error>(())
 /// ```
 #[derive(Debug)]
-pub struct Queue<P, D, M, W, const N: usize> {
+pub struct Queue<P: PortIo, D: DelayNs, M: DmaMap, W: Wait, const N: usize> {
     ch: Channel<P, D, M, W>,
     pending: Deque<Request, N>,
     done: Deque<Completion, N>,
@@ -221,24 +221,47 @@ impl<P: PortIo, D: DelayNs, M: DmaMap, W: Wait, const N: usize> Queue<P, D, M, W
         self.done.pop_front()
     }
 
-    /// Fails the running request with [`Error::Timeout`] (stopping the engine and resetting
-    /// the channel) and starts the next. For a watchdog: call it when a request has run
-    /// longer than the caller allows. Returns whether a request was running.
+    /// For a watchdog: call it when the running request has taken longer than the caller
+    /// allows. If the registers show it complete (its interrupt was lost) it completes
+    /// normally (counted in [`Stats::lost_interrupts`](crate::Stats)); otherwise it fails
+    /// with [`Error::Timeout`], the engine is stopped and the channel reset. Either way the
+    /// next request starts. Returns whether a request was running.
     pub fn expire(&mut self, waited_us: u32) -> bool {
         let Some(current) = self.current.take() else {
             return false;
+        };
+        let dma = matches!(current, InFlight::Dma(..));
+        let late = match self.ch.irq_mode().and_then(|irq| irq.disarm()) {
+            Some(rec) => Some(rec),
+            None if self.ch.done_by_registers(dma) => {
+                self.ch.stats.lost_interrupts += 1;
+                Some(self.ch.complete_by_registers(dma))
+            }
+            None => None,
         };
         let error = Error::Timeout {
             phase: Phase::Completion,
             waited_us,
         };
-        match current {
-            InFlight::Dma(mut req, started) => {
+        match (current, late) {
+            (InFlight::Dma(mut req, started), Some(rec)) => {
+                let ch = &mut self.ch;
+                let result = with_list(req.op, &mut req.buf, |l| ch.end(&started, l, rec));
+                self.complete(req, result);
+            }
+            (InFlight::Dma(mut req, started), None) => {
+                self.ch.stats.timeouts += 1;
                 let ch = &mut self.ch;
                 with_list(req.op, &mut req.buf, |l| ch.cancel(&started, l));
                 self.complete(req, Err(error));
             }
-            InFlight::Flush(req, _) => {
+            (InFlight::Flush(req, tf), Some(rec)) => {
+                let st = crate::command::Status::from_bits_retain(rec.ata);
+                let result = self.ch.check_final(&tf, st);
+                self.complete(req, result);
+            }
+            (InFlight::Flush(req, _), None) => {
+                self.ch.stats.timeouts += 1;
                 self.ch.stop_engine();
                 let _ = self.ch.reset();
                 self.complete(req, Err(error));
@@ -333,6 +356,18 @@ impl<P: PortIo, D: DelayNs, M: DmaMap, W: Wait, const N: usize> Queue<P, D, M, W
                 .ch
                 .done_by_registers(false)
                 .then(|| self.ch.complete_by_registers(false)),
+        }
+    }
+}
+
+/// Dropping the queue with a request on the disk stops the engine and resets the channel;
+/// the buffers of unfinished requests are dropped with it (they are `'static`, so no one
+/// else can reach the memory the device may still have been writing).
+impl<P: PortIo, D: DelayNs, M: DmaMap, W: Wait, const N: usize> Drop for Queue<P, D, M, W, N> {
+    fn drop(&mut self) {
+        if let Some(InFlight::Dma(mut req, started)) = self.current.take() {
+            let ch = &mut self.ch;
+            with_list(req.op, &mut req.buf, |l| ch.cancel(&started, l));
         }
     }
 }

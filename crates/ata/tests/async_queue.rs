@@ -293,3 +293,52 @@ fn queue_expire_fails_a_stuck_request_and_moves_on() {
     assert_eq!((second.user_data, second.result), (1, Ok(())));
     assert!(rig.mem.mappings().is_empty());
 }
+
+#[test]
+fn queue_expire_completes_a_request_whose_interrupt_was_lost() {
+    let rig = one_disk(1000);
+    let data = pattern(8, 512, 8);
+    rig.disk(|d| {
+        d.write_medium(8, &data);
+        d.faults.lost_interrupts = 1;
+    });
+    let (ch, irq) = rig.dma_irq();
+    let mut q: Queue<_, _, _, _, 2> = Queue::new(ch);
+    q.submit(Request {
+        op: Op::Read,
+        drive: M,
+        lba: 8,
+        buf: Some(leak_buf(512)),
+        user_data: 1,
+    })
+    .unwrap();
+    rig.advance(1000);
+    assert_eq!(q.service(), 0, "no interrupt came");
+    assert!(q.expire(1000));
+    let c = q.pop().unwrap();
+    assert_eq!(c.result, Ok(()));
+    assert_eq!(c.buf.as_deref().unwrap(), &data[..]);
+    assert_eq!(q.channel().unwrap().stats().lost_interrupts, 1);
+    assert_eq!(irq.completed(), 0);
+}
+
+#[test]
+fn dropping_the_queue_mid_transfer_stops_the_engine() {
+    let rig = one_disk(1000);
+    let (ch, _irq) = rig.dma_irq();
+    let mut q: Queue<_, _, _, _, 2> = Queue::new(ch);
+    q.submit(Request {
+        op: Op::Read,
+        drive: M,
+        lba: 0,
+        buf: Some(leak_buf(8 * 512)),
+        user_data: 1,
+    })
+    .unwrap();
+    assert!(q.is_busy());
+    drop(q);
+    assert_eq!(rig.ide.with(|c| c.bus_master_command()) & 1, 0);
+    assert!(rig.mem.mappings().is_empty());
+    rig.advance(1000);
+    assert!(rig.mem.violations().is_empty());
+}
