@@ -80,6 +80,21 @@ pub fn rust(needs_nightly: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// The toolchain of the declared `rust-version`, for the MSRV build (host only, so the
+/// minimal profile without extra targets).
+pub fn msrv_toolchain(version: &str) -> Result<(), String> {
+    let installed = Command::new("rustup")
+        .args(["toolchain", "list"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let prefix = format!("{version}-");
+    if installed.lines().any(|l| l.starts_with(&prefix)) {
+        return Ok(());
+    }
+    run(&Cmd::new("rustup").args(["toolchain", "install", version, "--profile", "minimal"]))
+}
+
 /// The host's target triple (`rustc -vV`), which `-Zbuild-std` needs spelled out.
 pub fn host_triple() -> Result<String, String> {
     let out = Command::new("rustc")

@@ -181,6 +181,16 @@ pub const STEPS: &[Step] = &[
         run: step_doc,
     },
     Step {
+        name: "package",
+        about: "cargo package of every library crate (licence and README shipped, packaged crate builds)",
+        run: step_package,
+    },
+    Step {
+        name: "msrv",
+        about: "build every library crate with the declared rust-version (all features it supports)",
+        run: step_msrv,
+    },
+    Step {
         name: "no-std",
         about: "build every library crate for thumbv7em-none-eabihf and x86_64-unknown-none",
         run: step_no_std,
@@ -308,6 +318,7 @@ fn step_setup(o: &Options) -> Result<(), String> {
         return Ok(());
     }
     setup::rust(true)?;
+    setup::msrv_toolchain(&rust_version()?)?;
     if root().join("fuzz").exists() {
         setup::cargo_fuzz()?;
     }
@@ -378,6 +389,153 @@ fn step_doc(_: &Options) -> Result<(), String> {
     run(&cargo()
         .args(["doc", "--workspace", "--no-deps", "--all-features"])
         .env("RUSTDOCFLAGS", "-D warnings"))
+}
+
+/// Files every packaged library crate must contain (the crates.io page and the licences).
+const PACKAGE_FILES: &[&str] = &["README.md", "LICENSE-MIT", "LICENSE-APACHE"];
+
+/// Packages every library crate in one `cargo package` run and builds each packaged crate.
+///
+/// One run with every crate named, not one run per crate: a crate's dependencies on the other
+/// irqkit crates then resolve to their packaged versions through cargo's temporary local
+/// registry (cargo 1.90 and newer), whereas `cargo package -p irqkit-ata` alone would resolve
+/// `irqkit-hal` from crates.io, which lacks the API of the workspace version or the crate
+/// altogether. `--allow-dirty`: the step checks the working tree, committed or not.
+fn step_package(_: &Options) -> Result<(), String> {
+    let crates = library_crates();
+    if crates.is_empty() {
+        return Err("no library crates found under crates/".into());
+    }
+    let mut problems = Vec::new();
+    for c in &crates {
+        let out = Command::new("cargo")
+            .args(["package", "--list", "--allow-dirty", "-p", &c.name])
+            .current_dir(root())
+            .output()
+            .map_err(|e| format!("could not run cargo package --list: {e}"))?;
+        if !out.status.success() {
+            problems.push(format!(
+                "`cargo package --list -p {}` failed: {}",
+                c.name,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+            continue;
+        }
+        let listed = String::from_utf8_lossy(&out.stdout);
+        let missing: Vec<&str> = PACKAGE_FILES
+            .iter()
+            .copied()
+            .filter(|f| !listed.lines().any(|l| l.trim() == *f))
+            .collect();
+        if !missing.is_empty() {
+            problems.push(format!(
+                "{} does not ship {} (add them to {})",
+                c.name,
+                missing.join(", "),
+                c.dir.display()
+            ));
+        }
+    }
+    let mut cmd = cargo().args(["package", "--allow-dirty"]);
+    for c in &crates {
+        cmd = cmd.args(["-p", &c.name]);
+    }
+    if let Err(e) = run(&cmd.env(
+        "CARGO_TARGET_DIR",
+        target_dir("package").display().to_string(),
+    )) {
+        problems.push(e);
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+/// Features left out of the MSRV build because a dependency they enable needs a newer Rust;
+/// each crate's README says so per feature.
+const MSRV_EXCLUDED_FEATURES: &[(&str, &str)] = &[];
+
+/// The workspace's `rust-version` (the MSRV every library crate declares).
+fn rust_version() -> Result<String, String> {
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml"))
+        .map_err(|e| format!("Cargo.toml: {e}"))?;
+    manifest
+        .lines()
+        .find_map(|l| {
+            let rest = l.trim().strip_prefix("rust-version")?.trim_start();
+            Some(rest.strip_prefix('=')?.trim().trim_matches('"').to_string())
+        })
+        .ok_or_else(|| "no rust-version in the workspace Cargo.toml".into())
+}
+
+/// The feature names of a crate's `[features]` table, `default` left out.
+fn features(c: &Crate) -> Vec<String> {
+    let manifest = std::fs::read_to_string(c.dir.join("Cargo.toml")).unwrap_or_default();
+    let mut in_features = false;
+    let mut names = Vec::new();
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_features = line == "[features]";
+            continue;
+        }
+        if !in_features || line.starts_with('#') {
+            continue;
+        }
+        if let Some((name, _)) = line.split_once('=') {
+            let name = name.trim();
+            if !name.is_empty() && name != "default" {
+                names.push(name.to_string());
+            }
+        }
+    }
+    names
+}
+
+/// Builds every library crate, with every feature not in [`MSRV_EXCLUDED_FEATURES`], on the
+/// declared `rust-version` toolchain, for the host.
+///
+/// The build runs in a scratch package that depends on the crates by path, not in the
+/// workspace: the workspace's Cargo.lock holds the newest dependency versions (some need a
+/// newer Rust), while the scratch package resolves with cargo's MSRV-aware resolver
+/// (`resolver = "3"`), picking what a user on the oldest supported Rust gets.
+fn step_msrv(_: &Options) -> Result<(), String> {
+    let version = rust_version()?;
+    let crates = library_crates();
+    let dir = target_dir("msrv-check");
+    std::fs::create_dir_all(dir.join("src")).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut manifest = format!(
+        "# Written by `cargo xtask test --only msrv`.\n\
+         [package]\nname = \"irqkit-msrv-check\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\
+         rust-version = \"{version}\"\nresolver = \"3\"\npublish = false\n\n\
+         [workspace]\n\n[dependencies]\n"
+    );
+    for c in &crates {
+        let features: Vec<String> = features(c)
+            .into_iter()
+            .filter(|f| !MSRV_EXCLUDED_FEATURES.contains(&(c.name.as_str(), f.as_str())))
+            .map(|f| format!("{f:?}"))
+            .collect();
+        manifest += &format!(
+            "{} = {{ path = {:?}, features = [{}] }}\n",
+            c.name,
+            c.dir.display().to_string(),
+            features.join(", ")
+        );
+    }
+    let write = |path: PathBuf, text: &str| {
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    write(dir.join("Cargo.toml"), &manifest)?;
+    write(dir.join("src").join("lib.rs"), "#![no_std]\n")?;
+    // A fresh resolution each run: the newest versions that still support `version`.
+    let _ = std::fs::remove_file(dir.join("Cargo.lock"));
+    run(&cargo()
+        .arg(format!("+{version}"))
+        .arg("build")
+        .dir(&dir)
+        .env("CARGO_TARGET_DIR", target_dir("msrv").display().to_string()))
 }
 
 fn step_no_std(_: &Options) -> Result<(), String> {
