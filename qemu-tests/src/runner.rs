@@ -52,6 +52,7 @@ pub struct Qemu {
     memory: String,
     program: Option<OsString>,
     trace_events: Vec<String>,
+    no_defaults: bool,
 }
 
 impl Qemu {
@@ -67,6 +68,7 @@ impl Qemu {
             memory: "64M".into(),
             program: None,
             trace_events: Vec::new(),
+            no_defaults: false,
         }
     }
 
@@ -117,6 +119,14 @@ impl Qemu {
     /// that [`Outcome::trace`] parses after the run.
     pub fn trace(mut self, event: impl Into<String>) -> Self {
         self.trace_events.push(event.into());
+        self
+    }
+
+    /// Starts QEMU with `-nodefaults`: no default devices, in particular no empty CD-ROM drive
+    /// as secondary master (so an IDE channel without [`Qemu::disk`]s is really empty) and no
+    /// VGA card. The serial port, the exit device and the disks stay.
+    pub fn without_default_devices(mut self) -> Self {
+        self.no_defaults = true;
         self
     }
 
@@ -173,6 +183,9 @@ impl Qemu {
         let mut qemu_args = args.to_args();
         if let Some(file) = &trace_file {
             qemu_args.extend(trace_args(&self.trace_events, file));
+        }
+        if self.no_defaults {
+            qemu_args.push("-nodefaults".into());
         }
         let program = self.program.clone().unwrap_or_else(qemu_program);
         let started = Instant::now();

@@ -11,22 +11,27 @@
 #![no_std]
 #![no_main]
 
+mod ata_disk;
 mod boot;
 mod boot_info;
 mod cases;
 mod deferred;
 mod delay;
 mod demo;
+mod dma_region;
 mod exit;
 mod gdt;
+mod ide;
 mod idt;
 mod irq;
 mod keyboard;
+mod pattern;
 mod pic;
 mod port;
 mod serial;
 mod tests;
 mod timer;
+mod tsc;
 
 use core::panic::PanicInfo;
 use core::sync::atomic::{AtomicBool, Ordering};

@@ -104,6 +104,41 @@ pub const ALL: &[TestCase] = &[
         about: "ATA IDENTIFY: IRQ 14 top half schedules the bottom half that reads the data",
         run: cases::ata::defer_irq14,
     },
+    TestCase {
+        name: "ata_platform",
+        about: "IDE on PCI (I/O + bus master on), the DMA region, the sector pattern, TSC rate",
+        run: cases::ata_platform::ata_platform,
+    },
+    TestCase {
+        name: "ata_read",
+        about: "irqkit-ata: probe, empty secondary, absent slave, pattern reads in every mode",
+        run: cases::ata_io::ata_read,
+    },
+    TestCase {
+        name: "ata_write",
+        about: "irqkit-ata: writes in every mode, gather write, flush, scatter read back",
+        run: cases::ata_io::ata_write,
+    },
+    TestCase {
+        name: "ata_lba48",
+        about: "irqkit-ata: 200 GiB disk, I/O across 2^28 and at the end, typed range errors",
+        run: cases::ata_io::ata_lba48,
+    },
+    TestCase {
+        name: "ata_queue",
+        about: "irqkit-ata: 8 queued reads serviced from the IRQ 14 bottom half, writes + flush",
+        run: cases::ata_async::ata_queue,
+    },
+    TestCase {
+        name: "ata_flush",
+        about: "irqkit-ata: writes, then FLUSH CACHE (the host checks QEMU's command trace)",
+        run: cases::ata_async::ata_flush,
+    },
+    TestCase {
+        name: "ata_async",
+        about: "irqkit-ata: a dropped in-flight transfer, an async read woken by IRQ 14",
+        run: cases::ata_async::ata_async,
+    },
 ];
 
 /// The test case called `name`.

@@ -2,6 +2,9 @@
 //! They are listed in [`crate::tests::ALL`] with the kernel's own cases.
 
 pub mod ata;
+pub mod ata_async;
+pub mod ata_io;
+pub mod ata_platform;
 pub mod defer;
 pub mod demo;
 pub mod keyboard;
