@@ -86,8 +86,10 @@
 //! bus.write32(0xCF8, 0x8000_0904);
 //! bus.write16(0xCFC, 0x0107);
 //!
-//! // Map the buffer and a one-entry PRD table.
+//! // Map the buffer and a one-entry PRD table (at page starts: the table is a byte array,
+//! // whose host address need not be 4-byte aligned).
 //! let mut mem = sim.memory();
+//! mem.set_keep_page_offset(false);
 //! let mut buf = [0u8; 512];
 //! let mut data = None;
 //! mem.map(&buf, Direction::FromDevice, Reach::ADDR32, &mut |s| { data = Some(s); Ok(()) })
