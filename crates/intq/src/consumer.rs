@@ -71,18 +71,25 @@ use crate::{PopError, Queue, ReadChunk, Wait};
 /// ```
 pub struct Consumer<'a, T, const N: usize> {
     queue: &'a Queue<T, N>,
-    /// Makes the consumer `Sync` only if `T` is: `&Consumer` hands out `&T` ([`peek`](Self::peek),
-    /// and [`ReadChunk::as_slices`] through `&ReadChunk`), so sharing it between threads shares
-    /// `&T`. (`Send` stays as `&Queue` gives it: `T: Send`.) A marker rather than an
-    /// `unsafe impl`, so the compiler derives both traits.
-    _hands_out_shared_items: PhantomData<T>,
+    /// Makes the consumer `Sync` only if `T` is (see [`SharesItems`]).
+    _hands_out_shared_items: SharesItems<T>,
 }
+
+/// A zero-sized marker that is `Sync` only if `T` is `Sync`.
+///
+/// `&Consumer` hands out `&T` ([`Consumer::peek`], and [`ReadChunk::as_slices`] through
+/// `&ReadChunk`), so sharing a consumer between threads shares `&T`. (`Send` stays as `&Queue`
+/// gives it: `T: Send`.) A marker rather than an `unsafe impl`, so the compiler derives both
+/// traits; it is `Unpin` whatever `T` is, as the consumer was without it.
+struct SharesItems<T>(PhantomData<T>);
+
+impl<T> Unpin for SharesItems<T> {}
 
 impl<'a, T, const N: usize> Consumer<'a, T, N> {
     pub(crate) fn new(queue: &'a Queue<T, N>) -> Self {
         Self {
             queue,
-            _hands_out_shared_items: PhantomData,
+            _hands_out_shared_items: SharesItems(PhantomData),
         }
     }
 

@@ -78,6 +78,10 @@ const _: () = {
     sync::<ReadChunkIntoIter<'static, 'static, u32, 4>>();
     sync::<Readable<'static, 'static, u32, 4>>();
     sync::<Pop<'static, 'static, u32, 4>>();
+    // The marker that ties `Sync` to `T` leaves the consumer `Unpin` for any `T`.
+    const fn unpin<T: Unpin>() {}
+    unpin::<Consumer<'static, std::marker::PhantomPinned, 4>>();
+    unpin::<Producer<'static, std::marker::PhantomPinned, 4>>();
 };
 
 #[test]
