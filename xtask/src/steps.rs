@@ -595,7 +595,7 @@ fn step_miri(_: &Options) -> Result<(), String> {
 /// The test targets that run real threads, per crate: ThreadSanitizer checks them for data
 /// races the way Miri checks the single-threaded suites.
 const TSAN_TESTS: &[(&str, &[&str])] = &[
-    ("irqkit-intq", &["stress", "wake_modes"]),
+    ("irqkit-intq", &["stress", "wake_modes", "soundness"]),
     ("irqkit-defer", &["threads", "intq"]),
 ];
 
