@@ -23,6 +23,7 @@
 //! Environment: `$IRQKIT_QEMU` overrides the QEMU binary, `$IRQKIT_KERNEL_TARGET_DIR` the
 //! kernel's cargo target directory.
 
+pub mod bench_ata;
 mod command;
 pub mod demo;
 pub mod demo_disk;

@@ -139,6 +139,11 @@ pub const ALL: &[TestCase] = &[
         about: "irqkit-ata: a dropped in-flight transfer, an async read woken by IRQ 14",
         run: cases::ata_async::ata_async,
     },
+    TestCase {
+        name: "ata_bench",
+        about: "irqkit-ata: sequential MB/s by PIO, DMA polled/IRQ/queue (mib=, pio_mib=)",
+        run: cases::ata_bench::ata_bench,
+    },
 ];
 
 /// The test case called `name`.

@@ -29,18 +29,18 @@ const POISON: u8 = 0xEE;
 const DEADLINE_TICKS: u64 = 10_000;
 
 /// Requests the queue holds at most.
-const DEPTH: usize = 8;
+pub(crate) const DEPTH: usize = 8;
 /// Sectors per queued read (one 128 KiB DMA command).
 const READ_SECTORS: usize = 256;
 
-type DiskQueue = Queue<Ports, PitDelay, IdentityMap, Halt, DEPTH>;
+pub(crate) type DiskQueue = Queue<Ports, PitDelay, IdentityMap, Halt, DEPTH>;
 
-static QUEUE: Mutex<RefCell<Option<DiskQueue>>> = Mutex::new(RefCell::new(None));
+pub(crate) static QUEUE: Mutex<RefCell<Option<DiskQueue>>> = Mutex::new(RefCell::new(None));
 /// The bottom half IRQ 14 schedules: collects the completion, issues the next request.
 static SERVICE: Work = Work::new(&EXECUTOR, service);
 static SERVICE_RUNS: AtomicU32 = AtomicU32::new(0);
 
-fn schedule_service() {
+pub(crate) fn schedule_service() {
     SERVICE.schedule();
 }
 
@@ -53,14 +53,14 @@ fn service() {
     });
 }
 
-fn with_queue<R>(f: impl FnOnce(&mut DiskQueue) -> R) -> R {
+pub(crate) fn with_queue<R>(f: impl FnOnce(&mut DiskQueue) -> R) -> R {
     critical_section::with(|cs| {
         let mut queue = QUEUE.borrow_ref_mut(cs);
         f(queue.as_mut().expect("the queue is set up"))
     })
 }
 
-fn submit(request: Request) {
+pub(crate) fn submit(request: Request) {
     with_queue(|queue| queue.submit(request))
         .unwrap_or_else(|request| panic!("queue full at request {}", request.user_data));
 }

@@ -3,6 +3,7 @@
 
 pub mod ata;
 pub mod ata_async;
+pub mod ata_bench;
 pub mod ata_io;
 pub mod ata_platform;
 pub mod defer;

@@ -1,0 +1,163 @@
+//! `ata_bench`: sequential reads and writes timed with the TSC, in every way irqkit-ata moves
+//! data: PIO one word per `in`/`out`, PIO with string I/O, DMA polled, DMA by interrupt
+//! (back-to-back blocking calls), and DMA through the request queue serviced from the IRQ 14
+//! bottom half. The host turns the lines into a table (`irqkit_qemu_tests::bench_ata`).
+//!
+//! Arguments: `mib=N` (DMA modes, default 64) and `pio_mib=N` (PIO modes, default 8: they are
+//! slow, and cycles per sector compare across sizes). Lines: `bench tsc_hz=N`, then per mode
+//! and operation `bench mode=NAME op=read|write bytes=N cycles=N`.
+
+use irqkit_ata::{Drive, Op, Request};
+
+use crate::ata_disk::{self, Disk};
+use crate::cases::ata_async::{self, DiskQueue, DEPTH, QUEUE};
+use crate::cases::ata_io::Mode;
+use crate::{boot_info, deferred, pattern, println, timer, tsc};
+use irqkit_hal::critical_section;
+
+/// The seed of the host's benchmark image.
+const IMAGE_SEED: u32 = 71;
+/// The seed of what the write passes write.
+const WRITE_SEED: u32 = 72;
+/// Bytes per blocking call (the driver splits it into 128 KiB DMA commands, or into READ
+/// MULTIPLE commands for PIO).
+const CALL_BYTES: usize = 1 << 20;
+/// Bytes per queued request: one 256-sector DMA command, as the blocking DMA calls issue.
+const REQUEST_BYTES: usize = 128 << 10;
+/// How long the queue may take for one pass, in ticks (ms).
+const QUEUE_DEADLINE_TICKS: u64 = 120_000;
+
+fn argument(name: &str, default: usize) -> usize {
+    boot_info::kernel_argument(name).map_or(default, |value| {
+        value
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={value:?} is not a number"))
+    })
+}
+
+fn report(mode: &str, op: &str, bytes: usize, cycles: u64) {
+    println!("bench mode={mode} op={op} bytes={bytes} cycles={cycles}");
+}
+
+/// One blocking pass over `bytes` from LBA 0 in calls of [`CALL_BYTES`].
+fn blocking_pass(disk: &mut Disk, mode: Mode, write: bool, bytes: usize, buf: &mut [u8]) -> u64 {
+    let start = tsc::now();
+    for offset in (0..bytes).step_by(CALL_BYTES) {
+        let lba = (offset / 512) as u64;
+        let result = if write {
+            mode.write(disk, lba, buf)
+        } else {
+            mode.read(disk, lba, buf)
+        };
+        result.unwrap_or_else(|error| panic!("{} at {lba}: {error}", mode.name()));
+    }
+    tsc::now() - start
+}
+
+/// One queued pass over `bytes` from LBA 0: [`DEPTH`] requests of [`REQUEST_BYTES`] in
+/// flight, each completion's buffer resubmitted for the next piece.
+fn queue_pass(op: Op, bytes: usize, bufs: &mut [Option<&'static mut [u8]>; DEPTH]) -> u64 {
+    let requests = bytes / REQUEST_BYTES;
+    let mut next = 0;
+    let mut completed = 0;
+    let start = tsc::now();
+    for slot in bufs.iter_mut() {
+        if next < requests {
+            let buf = slot.take().expect("a free buffer");
+            ata_async::submit(request(op, next, buf));
+            next += 1;
+        }
+    }
+    let deadline = timer::ticks() + QUEUE_DEADLINE_TICKS;
+    deferred::run_until(|| {
+        while let Some(done) = ata_async::with_queue(DiskQueue::pop) {
+            if let Err(error) = done.result {
+                panic!("queued {op:?} {}: {error}", done.user_data);
+            }
+            completed += 1;
+            let buf = done.buf.expect("the buffer back");
+            if next < requests {
+                ata_async::submit(request(op, next, buf));
+                next += 1;
+            } else if let Some(slot) = bufs.iter_mut().find(|slot| slot.is_none()) {
+                *slot = Some(buf);
+            }
+        }
+        completed == requests || timer::ticks() > deadline
+    });
+    let cycles = tsc::now() - start;
+    assert_eq!(completed, requests, "queue pass timed out");
+    cycles
+}
+
+fn request(op: Op, index: usize, buf: &'static mut [u8]) -> Request {
+    Request {
+        op,
+        drive: Drive::Master,
+        lba: (index * REQUEST_BYTES / 512) as u64,
+        buf: Some(buf),
+        user_data: index as u64,
+    }
+}
+
+/// `ata_bench`.
+pub fn ata_bench() {
+    pattern::self_check();
+    let dma_bytes = argument("mib", 64) << 20;
+    let pio_bytes = argument("pio_mib", 8) << 20;
+    let (mut disk, setup) = ata_disk::open(true);
+    let capacity = disk.drive(Drive::Master).map_or(0, |d| d.sectors()) * 512;
+    assert!(
+        capacity >= dma_bytes.max(pio_bytes) as u64,
+        "the disk holds {capacity} bytes"
+    );
+    println!("bench tsc_hz={}", tsc::hz());
+    let (call_buf, rest) = setup.data.split_at_mut(CALL_BYTES);
+
+    // Reads: each mode over the host's pattern; the last buffer read is checked.
+    let modes = [
+        (Mode::PioWord, pio_bytes),
+        (Mode::PioString, pio_bytes),
+        (Mode::DmaPolled, dma_bytes),
+        (Mode::DmaIrq, dma_bytes),
+    ];
+    for (mode, bytes) in modes {
+        call_buf.fill(0xEE);
+        let cycles = blocking_pass(&mut disk, mode, false, bytes, call_buf);
+        let last_lba = ((bytes - CALL_BYTES) / 512) as u64;
+        assert_eq!(
+            pattern::mismatch(IMAGE_SEED, last_lba, call_buf),
+            None,
+            "{}",
+            mode.name()
+        );
+        report(mode.name(), "read", bytes, cycles);
+    }
+
+    // Writes: every mode writes the same 128 KiB block, repeated, over the same range (the
+    // host checks the image afterwards).
+    for block in call_buf.chunks_mut(REQUEST_BYTES) {
+        pattern::fill(WRITE_SEED, 0, block);
+    }
+    for (mode, bytes) in modes {
+        let cycles = blocking_pass(&mut disk, mode, true, bytes, call_buf);
+        report(mode.name(), "write", bytes, cycles);
+    }
+
+    // The queue owns the channel from here; its buffers are the 128 KiB pieces after the
+    // blocking calls' buffer.
+    critical_section::with(|cs| QUEUE.borrow(cs).replace(Some(DiskQueue::new(disk))));
+    ata_disk::on_completion(ata_async::schedule_service);
+    let mut bufs: [Option<&'static mut [u8]>; DEPTH] = [const { None }; DEPTH];
+    for (slot, buf) in bufs.iter_mut().zip(rest.chunks_mut(REQUEST_BYTES)) {
+        *slot = Some(buf);
+    }
+    let cycles = queue_pass(Op::Read, dma_bytes, &mut bufs);
+    for buf in bufs.iter().flatten() {
+        assert_eq!(pattern::mismatch(WRITE_SEED, 0, buf), None, "queued read");
+    }
+    report("dma_queue", "read", dma_bytes, cycles);
+    let cycles = queue_pass(Op::Write, dma_bytes, &mut bufs);
+    report("dma_queue", "write", dma_bytes, cycles);
+    ata_disk::on_completion(|| {});
+}
