@@ -18,7 +18,7 @@ use irqkit_hal::DelayNs;
 use crate::delay::PitDelay;
 use crate::dma_region::{self, DmaRegion};
 use crate::port::{ports, Ports};
-use crate::{ide, irq, tsc};
+use crate::{ide, irq, println, tsc};
 
 /// Bytes of one PRD table: 512 entries, the most QEMU reads.
 pub const PRD_TABLE_BYTES: usize = 4096;
@@ -122,7 +122,21 @@ pub fn open(interrupts: bool) -> (Disk, Setup) {
         .with_wait(Halt)
         .with_options(options);
     irq::register(irq::PRIMARY_ATA, irq14);
-    let found = probe(&mut disk);
+    let mut found = probe(&mut disk);
+    for attempt in 2..=PROBE_ATTEMPTS {
+        if disk
+            .drive(Drive::Master)
+            .is_some_and(|drive| drive.is_disk())
+        {
+            break;
+        }
+        // A known race (see PROBE_ATTEMPTS): say so on serial, then probe again.
+        println!(
+            "WARNING: probe found {found:?} ({:?}); probing again (attempt {attempt})",
+            disk.stats()
+        );
+        found = probe(&mut disk);
+    }
     assert!(
         disk.drive(Drive::Master)
             .is_some_and(|drive| drive.is_disk()),
@@ -137,6 +151,16 @@ pub fn open(interrupts: bool) -> (Disk, Setup) {
 /// absent slave (its status reads 0x00 and never changes), and the driver's default command
 /// timeout (10 s) would be spent on it at every probe.
 const PROBE_COMMAND_TIMEOUT_US: u32 = 1_000_000;
+
+/// Probes of the primary channel before giving up on finding its master.
+///
+/// QEMU performs a soft reset (SRST) in a main-loop bottom half, so under host load the
+/// drives stay internally busy for a while after SRST is cleared. The driver's probe selects
+/// the slave last before the reset; while the (absent) slave is busy, QEMU drops the write
+/// that selects the master, and the absent slave's status reads 0x00, which passes for "not
+/// busy": the master's IDENTIFY then goes to the absent slave and times out. A second probe
+/// starts from a settled channel.
+pub const PROBE_ATTEMPTS: u32 = 3;
 
 /// Probes `channel` with [`PROBE_COMMAND_TIMEOUT_US`], then restores its timeouts.
 ///
