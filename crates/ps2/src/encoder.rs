@@ -99,6 +99,7 @@ impl fmt::Debug for Hex {
 /// Why a key event could not be encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum EncodeError {
     /// The key has no scancode in this set (QEMU's table gives it none).
     NoScancode {

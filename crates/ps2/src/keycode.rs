@@ -1,26 +1,4 @@
 //! Key identity: [`KeyCode`], one value per physical key, and its other names.
-//!
-//! A key is the same key whatever the keyboard sends for it: [`KeyCode`] converts to and from
-//! USB HID usages ([`HidUsage`]), Linux evdev keycodes and QEMU `QKeyCode` names, and knows its
-//! make code in each scancode set. The tables are generated from QEMU's keycodemapdb
-//! (`third_party/keycodemapdb/keymaps.csv`, BSD-3) by `tools/gen_tables.py`; the corrections
-//! made to that table (wire bytes where it lists Linux's internal codes) are listed in the
-//! generator and checked by `tests/conformance.rs`.
-//!
-//! # Examples
-//!
-//! ```
-//! use irqkit_ps2::{HidUsage, KeyCode};
-//!
-//! let key = KeyCode::MediaPlayPause;
-//! assert_eq!(key.to_hid(), HidUsage::consumer(0xCD));
-//! assert_eq!(key.to_evdev(), 164); // KEY_PLAYPAUSE
-//! assert_eq!(key.to_qcode(), Some("audioplay"));
-//! assert_eq!(key.set1_code(), Some(0xE022));
-//! assert_eq!(KeyCode::from_hid(HidUsage::keyboard(0x04)), Some(KeyCode::A));
-//! assert_eq!(KeyCode::from_evdev(42), Some(KeyCode::LeftShift));
-//! assert_eq!(KeyCode::from_qcode("kp_divide"), Some(KeyCode::NumpadSlash));
-//! ```
 
 mod generated;
 

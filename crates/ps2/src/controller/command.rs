@@ -1,6 +1,7 @@
 //! Keyboard commands as values: what bytes they put on the wire and what they answer.
 
-use super::spec::{keyboard_command as kc, KeyboardId, LedState, Typematic};
+use super::settings::{KeyboardId, LedState, Typematic};
+use super::spec::keyboard_command as kc;
 use crate::ScancodeSet;
 
 /// A keyboard command (sent through port 0x60), with its data byte if it has one.

@@ -2,7 +2,8 @@
 
 use super::command::{Command, Reply};
 use super::error::{Error, WaitingFor};
-use super::spec::{response, set_from_answer, KeyboardId};
+use super::settings::KeyboardId;
+use super::spec::{response, set_from_answer};
 use crate::ScancodeSet;
 
 /// Timeouts and retry limit of the engine, in the caller's tick unit.
@@ -428,7 +429,7 @@ impl<const N: usize> CommandEngine<N> {
 mod tests {
     extern crate std;
     use super::*;
-    use crate::controller::spec::{LedState, RepeatDelay, RepeatRate, Typematic};
+    use crate::controller::{LedState, RepeatDelay, RepeatRate, Typematic};
     use std::vec::Vec;
 
     const T: EngineTiming = EngineTiming {

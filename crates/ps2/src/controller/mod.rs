@@ -2,8 +2,11 @@
 //!
 //! | module | what |
 //! |--------|------|
-//! | [`spec`] | facts: ports, register bits, command and response bytes, typematic encoding |
+//! | [`spec`] | facts as bytes: ports, controller answers, command and response bytes |
+//! | [`Status`], [`Config`], [`ControllerCommand`] | the registers and controller commands as types |
+//! | [`LedState`], [`Typematic`], [`KeyboardId`] | what keyboard commands carry and answer |
 //! | [`Command`] / [`Reply`] | keyboard commands as values |
+//! | [`read_keyboard_byte`] / [`write_data`] | the data port checked against the status register (OBF / IBF), for interrupt handlers and command engines |
 //! | [`CommandEngine`] | non-blocking command queue for interrupt-driven kernels |
 //! | [`I8042`] | blocking driver: initialisation, shutdown, keyboard commands with bounded waits |
 //!
@@ -63,16 +66,22 @@
 //! assert_eq!(keys, [0x3A]);
 //! ```
 
+pub mod spec;
+
 mod command;
+mod data_port;
 mod driver;
 mod engine;
 mod error;
-pub mod spec;
+mod options;
+mod registers;
+mod settings;
 
 pub use command::{Command, Reply};
-pub use driver::{InitOptions, InitReport, Mode, StrayBytes, Timing, I8042};
+pub use data_port::{read_keyboard_byte, write_data};
+pub use driver::{StrayBytes, I8042};
 pub use engine::{ByteOutcome, CommandEngine, CommandId, Completion, EngineTiming, QueueFull};
 pub use error::{Error, WaitingFor};
-pub use spec::{
-    Config, ControllerCommand, KeyboardId, LedState, RepeatDelay, RepeatRate, Status, Typematic,
-};
+pub use options::{InitOptions, InitReport, Mode, Timing};
+pub use registers::{Config, ControllerCommand, Status};
+pub use settings::{KeyboardId, LedState, RepeatDelay, RepeatRate, Typematic};

@@ -1,24 +1,5 @@
 //! Dead-key and Compose tables: pure functions from an accent (or two characters) to the
 //! character they make.
-//!
-//! [`compose`] covers every letter of Latin-1 and Latin Extended-A that Unicode decomposes
-//! into a base letter and one accent (161 pairs, checked against the canonical
-//! decompositions). [`compose_pair`] is the Compose-key table: two characters in either order,
-//! Linux-style (`'` `e` gives `é`, `s` `s` gives `ß`, `o` `c` gives `©`).
-//!
-//! # Examples
-//!
-//! ```
-//! use irqkit_ps2::layout::{compose, compose_pair, Accent};
-//!
-//! assert_eq!(compose(Accent::Acute, 'e'), Some('é'));
-//! assert_eq!(compose(Accent::Caron, 'S'), Some('Š'));
-//! assert_eq!(compose(Accent::Acute, 't'), None);
-//! assert_eq!(compose_pair('\'', 'e'), Some('é'));
-//! assert_eq!(compose_pair('e', '\''), Some('é'));
-//! assert_eq!(compose_pair('s', 's'), Some('ß'));
-//! assert_eq!(compose_pair('q', 'q'), None);
-//! ```
 
 /// The accent of a dead key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

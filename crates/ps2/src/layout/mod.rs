@@ -23,6 +23,25 @@
 //!
 //! [`AnyLayout`] picks one of them at run time (from a boot option, say).
 //!
+//! # Dead keys and Compose
+//!
+//! [`compose`] covers every letter of Latin-1 and Latin Extended-A that Unicode decomposes
+//! into a base letter and one accent (161 pairs, checked against the canonical
+//! decompositions). [`compose_pair`] is the Compose-key table: two characters in either order,
+//! Linux-style (`'` `e` gives `é`, `s` `s` gives `ß`, `o` `c` gives `©`).
+//!
+//! ```
+//! use irqkit_ps2::layout::{compose, compose_pair, Accent};
+//!
+//! assert_eq!(compose(Accent::Acute, 'e'), Some('é'));
+//! assert_eq!(compose(Accent::Caron, 'S'), Some('Š'));
+//! assert_eq!(compose(Accent::Acute, 't'), None);
+//! assert_eq!(compose_pair('\'', 'e'), Some('é'));
+//! assert_eq!(compose_pair('e', '\''), Some('é'));
+//! assert_eq!(compose_pair('s', 's'), Some('ß'));
+//! assert_eq!(compose_pair('q', 'q'), None);
+//! ```
+//!
 //! # Adding a layout
 //!
 //! Write one file beside `us.rs`: a unit struct, a `const fn def(key: KeyCode) -> KeyDef`
@@ -43,9 +62,8 @@
 //! assert!(De.key(KeyCode::Semicolon).caps_lock_applies(Level::Base)); // ö
 //! ```
 
-pub mod compose;
-
 mod colemak;
+mod compose;
 mod de;
 mod dvorak;
 mod fr;

@@ -1,0 +1,96 @@
+//! The fast path: the common, simple cases of every set, precomputed from the key tables.
+
+use super::Pending;
+use crate::KeyCode;
+
+/// How many [`Pending`] states the fast path covers.
+pub(super) const HOT_STATES: usize = 4;
+
+/// What the fast path does with a byte: the common, simple cases of every set, precomputed
+/// from the key tables. Everything else (responses, E1, ambiguous bytes, unknown codes, errors)
+/// is `Slow` and goes through the full decoding functions.
+#[derive(Clone, Copy)]
+pub(super) enum Step {
+    /// Not a simple case.
+    Slow,
+    /// A make code of this key; the sequence is complete.
+    Make(KeyCode),
+    /// A break code of this key; the sequence is complete.
+    Break(KeyCode),
+    /// A prefix: wait for more.
+    Wait(Pending),
+    /// A fake shift: the sequence is complete and means nothing.
+    Fake,
+}
+
+/// Indexed by set, hot state and byte.
+pub(super) static FAST: [[[Step; 256]; HOT_STATES]; 3] = build_fast_table();
+
+const fn key_step(key: Option<KeyCode>, release: bool) -> Step {
+    match key {
+        Some(key) if release => Step::Break(key),
+        Some(key) => Step::Make(key),
+        None => Step::Slow,
+    }
+}
+
+const fn build_fast_table() -> [[[Step; 256]; HOT_STATES]; 3] {
+    use crate::keycode::consts::{SET1, SET1_E0, SET2, SET2_E0, SET3};
+    const IDLE: usize = Pending::Idle as usize;
+    const F0: usize = Pending::F0 as usize;
+    const E0: usize = Pending::E0 as usize;
+    const E0F0: usize = Pending::E0F0 as usize;
+    let mut t = [[[Step::Slow; 256]; HOT_STATES]; 3];
+    let mut i = 0;
+    while i < 256 {
+        let byte = i as u8;
+        let code = (byte & 0x7F) as usize;
+        let high = byte >= 0x80;
+        // Set 1. Responses and prefixes (some of which are also breaks) take the slow path.
+        t[0][IDLE][i] = match byte {
+            0xE0 => Step::Wait(Pending::E0),
+            _ if high && is_special(byte) => Step::Slow,
+            _ => key_step(SET1[code], high),
+        };
+        t[0][E0][i] = match code {
+            0x2A => Step::Fake,
+            0x36 => Step::Slow, // fake right shift or BassBoost: depends on Right Shift
+            _ => key_step(SET1_E0[code], high),
+        };
+        // Set 2.
+        t[1][IDLE][i] = match byte {
+            0xF0 => Step::Wait(Pending::F0),
+            0xE0 => Step::Wait(Pending::E0),
+            _ => key_step(SET2[i], false),
+        };
+        t[1][F0][i] = key_step(SET2[i], true);
+        t[1][E0][i] = match byte {
+            0xF0 => Step::Wait(Pending::E0F0),
+            0x12 | 0x59 => Step::Fake,
+            _ if high => Step::Slow,
+            _ => key_step(SET2_E0[i], false),
+        };
+        t[1][E0F0][i] = match byte {
+            0x12 | 0x59 => Step::Fake,
+            _ if high => Step::Slow,
+            _ => key_step(SET2_E0[i], true),
+        };
+        // Set 3 (no prefixes but F0).
+        t[2][IDLE][i] = match byte {
+            0xF0 => Step::Wait(Pending::F0),
+            _ => key_step(SET3[i], false),
+        };
+        t[2][F0][i] = key_step(SET3[i], true);
+        i += 1;
+    }
+    t
+}
+
+/// Bytes that are never a key in sets 2 and 3 (and never continue a set 1 `E0` sequence):
+/// prefixes and responses.
+pub(super) const fn is_special(byte: u8) -> bool {
+    matches!(
+        byte,
+        0x00 | 0xAA | 0xE0 | 0xE1 | 0xEE | 0xF0 | 0xF1 | 0xF2 | 0xFA | 0xFC | 0xFD | 0xFE | 0xFF
+    )
+}
