@@ -17,12 +17,10 @@ use core::sync::atomic::{AtomicU32, Ordering};
 
 use irqkit_defer::{Work, MAX_DELAY};
 use irqkit_hal::critical_section::{self, Mutex};
-use irqkit_hal::{poll_until, PortIo, Timeout};
 use irqkit_intq::{Consumer, Producer, Queue};
-use irqkit_ps2::controller::spec::{DATA_PORT, STATUS_COMMAND_PORT};
 use irqkit_ps2::controller::{
     ByteOutcome, Command, CommandEngine, CommandId, Completion, EngineTiming, QueueFull, Reply,
-    Status,
+    Timing,
 };
 use irqkit_ps2::{Decoder, Event, KeyKind, ScancodeSet};
 
@@ -178,16 +176,8 @@ pub fn stats() -> PipelineStats {
     }
 }
 
-/// Reads a keyboard byte if the controller has one (status OBF), skipping mouse bytes. Port
-/// 0x60 repeats its last byte when read again, so it is read only when OBF says so.
-pub fn read_scancode(io: &mut impl PortIo) -> Option<u8> {
-    let status = Status::from_bits_retain(io.read8(STATUS_COMMAND_PORT));
-    if !status.contains(Status::OUTPUT_FULL) {
-        return None;
-    }
-    let byte = io.read8(DATA_PORT);
-    (!status.contains(Status::AUX_DATA)).then_some(byte)
-}
+/// Reads a keyboard byte if the controller has one (status OBF), skipping mouse bytes.
+pub use irqkit_ps2::controller::read_keyboard_byte as read_scancode;
 
 /// Runs `f` on the pipeline state.
 ///
@@ -288,14 +278,13 @@ impl Pipeline {
 }
 
 /// Writes a keyboard command or data byte to port 0x60 once the input buffer is empty.
-fn write_data(byte: u8) -> Result<(), Timeout> {
-    let mut io = ports();
-    poll_until(&mut PitDelay, INPUT_BUFFER_TIMEOUT_US, 10, || {
-        let status = Status::from_bits_retain(io.read8(STATUS_COMMAND_PORT));
-        (!status.contains(Status::INPUT_FULL)).then_some(())
-    })?;
-    io.write8(DATA_PORT, byte);
-    Ok(())
+fn write_data(byte: u8) -> Result<(), irqkit_ps2::controller::Error> {
+    let timing = Timing {
+        buffer_timeout_us: INPUT_BUFFER_TIMEOUT_US,
+        poll_interval_us: 10,
+        ..Timing::default()
+    };
+    irqkit_ps2::controller::write_data(&mut ports(), &mut PitDelay, &timing, byte)
 }
 
 /// An [`Event`] as one serial line: `KEY press A`, `RESPONSE Ack`, `UNKNOWN ...`,
