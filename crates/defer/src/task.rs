@@ -217,8 +217,8 @@ impl<const N: usize> TaskSlot<N> {
             if word & STATE != EMPTY {
                 return Err(SpawnError::Occupied(future));
             }
-            // Acquire: the previous task's drop (released by the executor's store of EMPTY)
-            // happens before this spawner reuses the storage.
+            // Acquire: the previous task's drop (released when the executor marked the slot
+            // empty) happens before this spawner reuses the storage.
             match self.lifecycle.compare_exchange_weak(
                 word,
                 word | CLAIMED,
@@ -263,7 +263,8 @@ impl<const N: usize> TaskSlot<N> {
 
     /// Asks the executor to drop the task's future without polling it again. Returns whether a
     /// running task was asked (false: the slot is empty, or an abort is already under way).
-    /// The slot is free once [`is_occupied`](Self::is_occupied) turns false.
+    /// The slot is free once [`is_occupied`](Self::is_occupied) turns false. An abort that
+    /// arrives while the task is being polled lets that poll finish; no later poll starts.
     ///
     /// This aborts whichever task the slot holds when it is called. To abort one particular
     /// task, and not the one that may have replaced it after it finished, use
@@ -385,11 +386,7 @@ fn run_slot<const N: usize>(item: WorkRef) {
     // From here on every exit but a pending poll retires the task, unwinding included. Locals
     // drop in reverse order: the future first, then the slot is marked empty, even if the
     // future's destructor unwinds.
-    let empty = MarkEmpty {
-        lifecycle: &slot.lifecycle,
-        // The generation cannot change while OCCUPIED/ABORTING (abort keeps it).
-        next: (word & !STATE).wrapping_add(GENERATION_ONE) | EMPTY,
-    };
+    let empty = MarkEmpty(&slot.lifecycle);
     let dead = DropFuture { future, drop };
     if state == OCCUPIED {
         let waker = waker_of(item);
@@ -411,6 +408,7 @@ struct DropFuture {
 }
 
 impl Drop for DropFuture {
+    #[inline]
     fn drop(&mut self) {
         // SAFETY: a `DropFuture` is made only in `run_slot`, over the live future of an
         // OCCUPIED/ABORTING slot with the drop function of its type, and is forgotten when the
@@ -421,13 +419,17 @@ impl Drop for DropFuture {
 }
 
 /// Marks a slot empty (next generation) when it goes out of scope, unwinding included.
-struct MarkEmpty<'a> {
-    lifecycle: &'a AtomicU32,
-    next: u32,
-}
+struct MarkEmpty<'a>(&'a AtomicU32);
 
 impl Drop for MarkEmpty<'_> {
+    #[inline]
     fn drop(&mut self) {
+        // The generation cannot change while the slot is OCCUPIED/ABORTING (only the state
+        // bits can, by an abort), and only this run leaves those states: a relaxed load reads
+        // the task's generation. Read here rather than before the poll, so a pending poll
+        // (the hot path) pays nothing for it.
+        let word = self.0.load(Ordering::Relaxed);
+        let next = (word & !STATE).wrapping_add(GENERATION_ONE) | EMPTY;
         // Release: the future's drop happens before a spawn that reuses the storage.
         //
         // A swap, not a store: an `abort` may compare-exchange OCCUPIED -> ABORTING at the same
@@ -435,7 +437,7 @@ impl Drop for MarkEmpty<'_> {
         // loom 0.7 lets a plain store land between the read and the write of a concurrent
         // read-modify-write, a history the memory model forbids, so its models of this race
         // would report executions that cannot happen. Once per task, off the wake/poll path.
-        self.lifecycle.swap(self.next, Ordering::Release);
+        self.0.swap(next, Ordering::Release);
     }
 }
 
