@@ -80,8 +80,6 @@ impl fmt::Debug for Executor {
     }
 }
 
-// loom's atomics are not `const`, so under loom the default is the only way to build one.
-#[cfg(not(loom))]
 impl Default for Executor {
     fn default() -> Self {
         Self::new()
