@@ -3,10 +3,13 @@
 //! - `cargo xtask test`: the one test command. Installs what is missing (rustup targets and
 //!   components, cargo-fuzz, QEMU), then runs every check and prints a summary.
 //! - `cargo xtask demo`: boots the demo kernel under QEMU and shows its serial output.
-//! - `cargo xtask bench [CRATE...]`: the criterion benchmarks.
+//! - `cargo xtask bench [CRATE...]`: instruction counts (callgrind) of the one-thread paths and
+//!   pinned two-thread queue runs, beside the alternatives; rewrites docs/BENCHMARKS.md.
+//!   `cargo xtask bench --criterion` runs the wall-clock criterion benchmarks.
 //!
 //! `cargo xtask test --help` lists the steps and the options to select them.
 
+mod bench;
 mod setup;
 mod steps;
 
@@ -19,9 +22,12 @@ commands:
   test [--only STEP[,STEP]] [--skip STEP[,STEP]] [--no-install] [--fuzz-seconds N]
                  install what is missing, run every check, print a summary
   demo           boot the demo kernel under QEMU and stream its serial output
-  bench [CRATE...] [-- ARGS]
-                 run the criterion benchmarks (all crates with benches/, or the named
-                 ones); ARGS go to criterion, e.g. -- --measurement-time 3
+  bench [--runs N] [--items N] [--no-write] [CRATE...]
+                 instruction counts (valgrind) beside the alternatives, and pinned
+                 two-thread queue runs (median and spread); one table per crate, written
+                 to docs/BENCHMARKS.md
+  bench --criterion [CRATE...] [-- ARGS]
+                 the wall-clock criterion benchmarks; ARGS go to criterion
   steps          list the steps of `test`
 ";
 
@@ -36,7 +42,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Some("demo") => steps::demo(&args[1..]),
-        Some("bench") => steps::bench(&args[1..]),
+        Some("bench") => bench::bench(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())
