@@ -35,8 +35,11 @@ pub type Pender = fn();
 ///
 /// # Examples
 ///
-/// The kernel main loop of an x86 kernel (the closure runs with interrupts masked by the
-/// `critical-section` implementation, so `sti; hlt` cannot miss a wake-up):
+/// The kernel main loop of an x86 kernel: run a budget of work, then sleep until an interrupt
+/// unless work is already queued. `irqkit-hal`'s `interrupts::idle` checks `has_work` with
+/// interrupts masked and then executes `sti; hlt` as one step, so an interrupt that queues work
+/// after the check still ends the sleep; it runs outside any critical section, so interrupt
+/// handlers never run inside one:
 ///
 /// ```no_run
 /// use irqkit_defer::{Budget, Executor};
@@ -44,15 +47,20 @@ pub type Pender = fn();
 /// static EXEC: Executor = Executor::new();
 ///
 /// fn kernel_main() -> ! {
-///     // ... install IDT, unmask IRQs ...
-///     # fn enable_and_halt() {} fn disable() {}
-///     let Err(e) = EXEC.run_forever(Budget::items(32), || {
-///         enable_and_halt(); // `sti; hlt`: wakes on the next interrupt
-///         disable(); // back to the masked state the critical section expects
-///     });
-///     panic!("misconfigured executor: {e}");
+///     // ... install IDT, unmask IRQs, enable interrupts ...
+///     # mod interrupts { pub fn idle(_: impl FnOnce() -> bool) -> Result<(), ()> { Ok(()) } }
+///     loop {
+///         let report = EXEC.run(Budget::items(32)).expect("one runner, no time budget");
+///         if !report.more_work {
+///             // irqkit_hal::x86::interrupts::idle
+///             interrupts::idle(|| EXEC.has_work()).expect("interrupts enabled");
+///         }
+///     }
 /// }
 /// ```
+///
+/// On Cortex-M, where `wfi` wakes on a pending interrupt without taking it, the same loop is
+/// [`run_forever`](Executor::run_forever) with `cortex_m::asm::wfi` as the wait.
 pub struct Executor {
     incoming: [AtomicPtr<crate::Work>; Priority::COUNT],
     ready: [AtomicPtr<crate::Work>; Priority::COUNT],
@@ -345,12 +353,17 @@ impl Executor {
     /// The race-free idle step: inside a critical section (interrupts masked), if no work is
     /// queued, calls `wait_for_interrupt`. Returns whether it waited.
     ///
-    /// `wait_for_interrupt` is called with interrupts masked and must return with them masked.
-    /// It must let a pending interrupt end the wait: on x86 `sti; hlt; cli` (`sti` takes effect
-    /// after `hlt` begins, so an interrupt between the check and the halt still wakes it); on
-    /// Cortex-M `wfi` (a pending interrupt wakes the core even with PRIMASK set, and its handler
-    /// runs when the critical section ends). Either way, an interrupt that schedules work after
-    /// the check cannot be missed.
+    /// `wait_for_interrupt` is called with interrupts masked and must return with them masked,
+    /// without letting an interrupt handler run in between: it suits wait instructions that
+    /// wake on a pending interrupt without taking it, such as Cortex-M `wfi` (the handler runs
+    /// when the critical section ends). An interrupt that schedules work after the check
+    /// cannot be missed.
+    ///
+    /// Not for x86: `sti; hlt` here would run interrupt handlers inside the critical section,
+    /// and a handler that enters one of its own (a `critical_section::Mutex` borrowed on both
+    /// sides) breaks the critical-section contract. There, check [`has_work`](Self::has_work)
+    /// through `irqkit-hal`'s `interrupts::idle` outside any critical section (see the
+    /// [`Executor`] example).
     ///
     /// # Examples
     ///

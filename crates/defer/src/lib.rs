@@ -59,8 +59,10 @@
 //!
 //! Scheduling and running need none. [`Executor::tick`], delays and
 //! [`Executor::wait_for_work`] use the `critical-section` crate: the kernel links one
-//! implementation (for x86, `irqkit-hal`'s `critical-section-x86` feature; host tests use
-//! `critical-section/std`).
+//! implementation (for a single-core x86 kernel, `irqkit-hal`'s `critical-section-single-core`
+//! feature; host tests use `critical-section/std`). An x86 kernel idles with `irqkit-hal`'s
+//! `interrupts::idle` and [`Executor::has_work`] rather than `wait_for_work` (see
+//! [`Executor`]).
 #![doc = include_str!("../SAFETY.md")]
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
