@@ -7,7 +7,7 @@
 //! ```no_run
 //! use irqkit_qemu_tests::bench_ata::{run, Options};
 //!
-//! let report = run(&Options { dma_mib: 64, pio_mib: 8, echo: false })?;
+//! let report = run(&Options { dma_mib: 64, pio_mib: 8, reps: 5, echo: false })?;
 //! println!("{}", report.table());
 //! # Ok::<(), irqkit_qemu_tests::Error>(())
 //! ```
@@ -37,6 +37,8 @@ pub struct Options {
     pub dma_mib: u64,
     /// MiB per PIO pass (PIO is slow; per-sector figures compare across sizes).
     pub pio_mib: u64,
+    /// How many times every pass runs (the modes take turns); the table shows medians.
+    pub reps: u64,
     /// Copy the kernel's serial output to stdout while it runs.
     pub echo: bool,
 }
@@ -46,6 +48,7 @@ impl Default for Options {
         Options {
             dma_mib: 64,
             pio_mib: 8,
+            reps: 5,
             echo: false,
         }
     }
@@ -54,10 +57,12 @@ impl Default for Options {
 /// One timed pass in the guest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GuestPass {
-    /// `pio_word`, `pio_string`, `dma_polled`, `dma_irq` or `dma_queue`.
+    /// `pio_word`, `pio_string`, `dma_polled`, `dma_irq`, `dma_irq_1m` or `dma_queue`.
     pub mode: String,
     /// `read` or `write`.
     pub op: String,
+    /// Which repetition (0-based).
+    pub rep: u64,
     /// Bytes moved.
     pub bytes: u64,
     /// TSC cycles the pass took.
@@ -105,13 +110,17 @@ pub struct Report {
 }
 
 /// Modes in table order, with their descriptions.
-const MODES: [(&str, &str); 5] = [
+const MODES: [(&str, &str); 6] = [
     ("pio_word", "PIO, one `in`/`out` per word"),
     ("pio_string", "PIO, string I/O (`rep insw`/`rep outsw`)"),
     ("dma_polled", "DMA, completion polled"),
     (
         "dma_irq",
         "DMA, completion by IRQ 14 (back-to-back blocking calls)",
+    ),
+    (
+        "dma_irq_1m",
+        "DMA, by IRQ 14, 1 MiB commands instead of 128 KiB",
     ),
     (
         "dma_queue",
@@ -164,6 +173,7 @@ pub fn parse(serial: &[String]) -> Result<(u64, Vec<GuestPass>), String> {
         let pass = GuestPass {
             mode: field(line, "mode")?,
             op: field(line, "op")?,
+            rep: number(line, "rep")?,
             bytes: number(line, "bytes")?,
             cycles: number(line, "cycles")?,
         };
@@ -176,9 +186,32 @@ pub fn parse(serial: &[String]) -> Result<(u64, Vec<GuestPass>), String> {
 }
 
 impl Report {
-    /// The guest pass of `mode` and `op`.
+    /// Every repetition of the guest pass of `mode` and `op`.
+    pub fn passes(&self, mode: &str, op: &str) -> Vec<&GuestPass> {
+        self.guest
+            .iter()
+            .filter(|p| p.mode == mode && p.op == op)
+            .collect()
+    }
+
+    /// The repetition of `mode` and `op` with the median time (the lower median for an even
+    /// count).
     pub fn pass(&self, mode: &str, op: &str) -> Option<&GuestPass> {
-        self.guest.iter().find(|p| p.mode == mode && p.op == op)
+        let mut passes = self.passes(mode, op);
+        passes.sort_by_key(|p| p.cycles);
+        passes.get(passes.len().saturating_sub(1) / 2).copied()
+    }
+
+    /// The slowest and fastest repetition of `mode` and `op`, in MB/s.
+    pub fn range(&self, mode: &str, op: &str) -> Option<(f64, f64)> {
+        let speeds = self
+            .passes(mode, op)
+            .into_iter()
+            .map(|p| p.mb_per_s(self.tsc_hz));
+        speeds.fold(None, |range, v| match range {
+            None => Some((v, v)),
+            Some((lo, hi)) => Some((f64::min(lo, v), f64::max(hi, v))),
+        })
     }
 
     fn mb_per_s(&self, mode: &str, op: &str) -> Option<f64> {
@@ -191,26 +224,32 @@ impl Report {
         self.host.first()
     }
 
-    /// The Markdown table: one row per mode, read and write MB/s and cycles per sector, then
-    /// the host's reads.
+    /// The Markdown table: one row per mode, read and write MB/s (median of the repetitions,
+    /// then the slowest-fastest range) and cycles per sector (median), then the host's reads.
     pub fn table(&self) -> String {
         let mut text = String::new();
         let _ = writeln!(
             text,
-            "| mode | read MB/s | read cycles/sector | write MB/s | write cycles/sector | MiB moved (each way) |"
+            "| mode | read MB/s | (range) | read cycles/sector | write MB/s | (range) | write cycles/sector | MiB per pass |"
         );
-        let _ = writeln!(text, "|---|---:|---:|---:|---:|---:|");
+        let _ = writeln!(text, "|---|---:|---:|---:|---:|---:|---:|---:|");
         for (mode, about) in MODES {
             let (Some(read), Some(write)) = (self.pass(mode, "read"), self.pass(mode, "write"))
             else {
                 continue;
             };
+            let range = |op| {
+                self.range(mode, op)
+                    .map_or(String::new(), |(lo, hi)| format!("{lo:.0}-{hi:.0}"))
+            };
             let _ = writeln!(
                 text,
-                "| {about} | {:.1} | {:.0} | {:.1} | {:.0} | {} |",
+                "| {about} | {:.1} | {} | {:.0} | {:.1} | {} | {:.0} | {} |",
                 read.mb_per_s(self.tsc_hz),
+                range("read"),
                 read.cycles_per_sector(),
                 write.mb_per_s(self.tsc_hz),
+                range("write"),
                 write.cycles_per_sector(),
                 read.bytes >> 20,
             );
@@ -218,16 +257,17 @@ impl Report {
         for host in &self.host {
             let _ = writeln!(
                 text,
-                "| host: {} | {:.1} | | | | {} |",
+                "| host: {} | {:.1} | | | | | | {} |",
                 host.how,
                 host.mb_per_s(),
                 host.bytes >> 20
             );
         }
         let _ = writeln!(text);
+        let reps = self.guest.iter().map(|p| p.rep + 1).max().unwrap_or(0);
         let _ = writeln!(
             text,
-            "Guest TSC: {:.3} GHz (measured against the PIT).",
+            "Guest TSC: {:.3} GHz (measured against the PIT); {reps} repetitions per pass.",
             self.tsc_hz as f64 / 1e9
         );
         text
@@ -386,6 +426,7 @@ pub fn run(options: &Options) -> Result<Report, Error> {
         .disk(Disk::pattern(bytes, IMAGE_SEED))
         .kernel_arg(format!("mib={}", options.dma_mib))
         .kernel_arg(format!("pio_mib={}", options.pio_mib))
+        .kernel_arg(format!("reps={}", options.reps))
         .timeout(Duration::from_secs(600))
         .echo_serial(options.echo)
         .spawn()?
@@ -414,13 +455,15 @@ mod tests {
 
     fn sample() -> Report {
         let serial = lines(
-            "bench tsc_hz=1000000000
-bench mode=pio_string op=read bytes=1048576 cycles=100000000
-bench mode=pio_string op=write bytes=1048576 cycles=200000000
-bench mode=dma_irq op=read bytes=4194304 cycles=20000000
-bench mode=dma_irq op=write bytes=4194304 cycles=20000000
-bench mode=dma_queue op=read bytes=4194304 cycles=10000000
-bench mode=dma_queue op=write bytes=4194304 cycles=40000000",
+            "bench tsc_hz=1000000000 reps=3
+bench mode=pio_string op=read rep=0 bytes=1048576 cycles=100000000
+bench mode=pio_string op=write rep=0 bytes=1048576 cycles=200000000
+bench mode=dma_irq op=read rep=0 bytes=4194304 cycles=20000000
+bench mode=dma_irq op=write rep=0 bytes=4194304 cycles=20000000
+bench mode=dma_queue op=read rep=0 bytes=4194304 cycles=10000000
+bench mode=dma_queue op=write rep=0 bytes=4194304 cycles=40000000
+bench mode=dma_queue op=write rep=1 bytes=4194304 cycles=80000000
+bench mode=dma_queue op=write rep=2 bytes=4194304 cycles=30000000",
         );
         let (tsc_hz, guest) = parse(&serial).unwrap();
         Report {
@@ -442,6 +485,15 @@ bench mode=dma_queue op=write bytes=4194304 cycles=40000000",
         assert_eq!(pio.cycles_per_sector(), 100_000_000.0 / 2048.0);
         let table = report.table();
         assert!(table.contains("| PIO, string I/O"), "{table}");
+        // The median of three repetitions, and the range.
+        assert_eq!(
+            report.pass("dma_queue", "write").unwrap().cycles,
+            40_000_000
+        );
+        let (lo, hi) = report.range("dma_queue", "write").unwrap();
+        assert!((lo - 52.428_8).abs() < 1e-9 && (hi - 139.810_133).abs() < 1e-3);
+        assert!(table.contains("| 52-140 |"), "{table}");
+        assert!(table.contains("3 repetitions per pass"), "{table}");
         assert!(table.contains("| host: cat | 268.4 |"), "{table}");
         // Modes without both passes are left out.
         assert!(!table.contains("one `in`/`out`"), "{table}");
@@ -475,7 +527,7 @@ bench mode=dma_queue op=write bytes=4194304 cycles=40000000",
 
     #[test]
     fn bad_lines_are_errors() {
-        assert!(parse(&lines("bench mode=x op=read bytes=512 cycles=1")).is_err());
+        assert!(parse(&lines("bench mode=x op=read rep=0 bytes=512 cycles=1")).is_err());
         assert!(parse(&lines("bench tsc_hz=0")).is_err());
         assert!(parse(&lines("bench tsc_hz=5\nbench mode=x op=read bytes=512")).is_err());
         assert!(parse(&lines(

@@ -12,6 +12,7 @@ fn benchmark_smoke_every_mode_reports() {
     let report = run(&Options {
         dma_mib: 2,
         pio_mib: 1,
+        reps: 1,
         echo: false,
     })
     .unwrap_or_else(|error| panic!("{error}"));
@@ -35,7 +36,7 @@ fn benchmark_smoke_every_mode_reports() {
             assert!(pass.cycles > 0);
         }
     }
-    assert_eq!(report.guest.len(), 10, "{:?}", report.guest);
+    assert_eq!(report.guest.len(), 12, "{:?}", report.guest);
     assert!(
         report.host_cold().is_some(),
         "the host read of the image ran"
@@ -43,7 +44,7 @@ fn benchmark_smoke_every_mode_reports() {
     let table = report.table();
     assert_eq!(
         table.lines().filter(|l| l.starts_with("| ")).count(),
-        1 + 5 + report.host.len()
+        1 + 6 + report.host.len()
     );
     assert_eq!(report.goals().len(), 4);
 }

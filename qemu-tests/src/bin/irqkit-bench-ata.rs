@@ -1,6 +1,7 @@
-//! `irqkit-bench-ata [--mib N] [--pio-mib N] [--echo]`: runs the irqkit-ata benchmark under
-//! QEMU (sequential reads and writes timed with the guest's TSC in every transfer mode, and the
-//! host reading the same image) and prints the Markdown table and the goals.
+//! `irqkit-bench-ata [--mib N] [--pio-mib N] [--reps N] [--echo]`: runs the irqkit-ata
+//! benchmark under QEMU (sequential reads and writes timed with the guest's TSC in every
+//! transfer mode, and the host reading the same image) and prints the Markdown table and the
+//! goals.
 //!
 //! `cargo run --release -p irqkit-qemu-tests --bin irqkit-bench-ata`
 
@@ -8,9 +9,10 @@ use std::process::ExitCode;
 
 use irqkit_qemu_tests::bench_ata::{run, Options};
 
-const USAGE: &str = "usage: irqkit-bench-ata [--mib N] [--pio-mib N] [--echo]
+const USAGE: &str = "usage: irqkit-bench-ata [--mib N] [--pio-mib N] [--reps N] [--echo]
   --mib N      MiB per DMA pass (default 64)
   --pio-mib N  MiB per PIO pass (default 8)
+  --reps N     runs of every pass, modes taking turns; the table shows medians (default 5)
   --echo       show the kernel's serial output";
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
@@ -25,6 +27,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
         match arg.as_str() {
             "--mib" => options.dma_mib = number("--mib")?,
             "--pio-mib" => options.pio_mib = number("--pio-mib")?,
+            "--reps" => options.reps = number("--reps")?,
             "--echo" => options.echo = true,
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),

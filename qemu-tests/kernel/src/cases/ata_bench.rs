@@ -1,11 +1,12 @@
 //! `ata_bench`: sequential reads and writes timed with the TSC, in every way irqkit-ata moves
 //! data: PIO one word per `in`/`out`, PIO with string I/O, DMA polled, DMA by interrupt
-//! (back-to-back blocking calls), and DMA through the request queue serviced from the IRQ 14
-//! bottom half. The host turns the lines into a table (`irqkit_qemu_tests::bench_ata`).
+//! (back-to-back blocking calls, with 128 KiB and with 1 MiB commands), and DMA through the
+//! request queue serviced from the IRQ 14 bottom half. The host turns the lines into a table (`irqkit_qemu_tests::bench_ata`).
 //!
-//! Arguments: `mib=N` (DMA modes, default 64) and `pio_mib=N` (PIO modes, default 8: they are
-//! slow, and cycles per sector compare across sizes). Lines: `bench tsc_hz=N`, then per mode
-//! and operation `bench mode=NAME op=read|write bytes=N cycles=N`.
+//! Arguments: `mib=N` (DMA modes, default 64), `pio_mib=N` (PIO modes, default 8: they are
+//! slow, and cycles per sector compare across sizes) and `reps=N` (default 3: every pass runs
+//! N times, the modes taking turns). Lines: `bench tsc_hz=N reps=N`, then per repetition, mode
+//! and operation `bench mode=NAME op=read|write rep=R bytes=N cycles=N`.
 
 use irqkit_ata::{Drive, Op, Request};
 
@@ -35,8 +36,8 @@ fn argument(name: &str, default: usize) -> usize {
     })
 }
 
-fn report(mode: &str, op: &str, bytes: usize, cycles: u64) {
-    println!("bench mode={mode} op={op} bytes={bytes} cycles={cycles}");
+fn report(mode: &str, op: &str, rep: usize, bytes: usize, cycles: u64) {
+    println!("bench mode={mode} op={op} rep={rep} bytes={bytes} cycles={cycles}");
 }
 
 /// One blocking pass over `bytes` from LBA 0 in calls of [`CALL_BYTES`].
@@ -90,6 +91,19 @@ fn queue_pass(op: Op, bytes: usize, bufs: &mut [Option<&'static mut [u8]>; DEPTH
     cycles
 }
 
+/// The name of DMA by interrupt with [`CALL_BYTES`] per command instead of 128 KiB.
+const LARGE_COMMANDS: &str = "dma_irq_1m";
+
+/// Runs `pass` with DMA commands of [`CALL_BYTES`] (2048 sectors, LBA48), then restores the
+/// channel's command size.
+fn large_commands(disk: &mut Disk, pass: impl FnOnce(&mut Disk) -> u64) -> u64 {
+    let before = disk.options().max_dma_sectors;
+    disk.options_mut().max_dma_sectors = (CALL_BYTES / 512) as u32;
+    let cycles = pass(disk);
+    disk.options_mut().max_dma_sectors = before;
+    cycles
+}
+
 fn request(op: Op, index: usize, buf: &'static mut [u8]) -> Request {
     Request {
         op,
@@ -105,59 +119,80 @@ pub fn ata_bench() {
     pattern::self_check();
     let dma_bytes = argument("mib", 64) << 20;
     let pio_bytes = argument("pio_mib", 8) << 20;
-    let (mut disk, setup) = ata_disk::open(true);
+    let reps = argument("reps", 3).max(1);
+    let (disk, setup) = ata_disk::open(true);
     let capacity = disk.drive(Drive::Master).map_or(0, |d| d.sectors()) * 512;
     assert!(
         capacity >= dma_bytes.max(pio_bytes) as u64,
         "the disk holds {capacity} bytes"
     );
-    println!("bench tsc_hz={}", tsc::hz());
+    println!("bench tsc_hz={} reps={reps}", tsc::hz());
     let (call_buf, rest) = setup.data.split_at_mut(CALL_BYTES);
-
-    // Reads: each mode over the host's pattern; the last buffer read is checked.
     let modes = [
         (Mode::PioWord, pio_bytes),
         (Mode::PioString, pio_bytes),
         (Mode::DmaPolled, dma_bytes),
         (Mode::DmaIrq, dma_bytes),
     ];
-    for (mode, bytes) in modes {
-        call_buf.fill(0xEE);
-        let cycles = blocking_pass(&mut disk, mode, false, bytes, call_buf);
-        let last_lba = ((bytes - CALL_BYTES) / 512) as u64;
-        assert_eq!(
-            pattern::mismatch(IMAGE_SEED, last_lba, call_buf),
-            None,
-            "{}",
-            mode.name()
-        );
-        report(mode.name(), "read", bytes, cycles);
-    }
-
-    // Writes: every mode writes the same 128 KiB block, repeated, over the same range (the
-    // host checks the image afterwards).
-    for block in call_buf.chunks_mut(REQUEST_BYTES) {
-        pattern::fill(WRITE_SEED, 0, block);
-    }
-    for (mode, bytes) in modes {
-        let cycles = blocking_pass(&mut disk, mode, true, bytes, call_buf);
-        report(mode.name(), "write", bytes, cycles);
-    }
-
-    // The queue owns the channel from here; its buffers are the 128 KiB pieces after the
-    // blocking calls' buffer.
-    critical_section::with(|cs| QUEUE.borrow(cs).replace(Some(DiskQueue::new(disk))));
-    ata_disk::on_completion(ata_async::schedule_service);
+    // The queue owns the channel; the blocking passes borrow it back while the queue is
+    // idle and out of the static (so its bottom half finds nothing to do). The queue's
+    // buffers are the 128 KiB pieces after the blocking calls' buffer.
+    let mut queue = Some(DiskQueue::new(disk));
     let mut bufs: [Option<&'static mut [u8]>; DEPTH] = [const { None }; DEPTH];
     for (slot, buf) in bufs.iter_mut().zip(rest.chunks_mut(REQUEST_BYTES)) {
         *slot = Some(buf);
     }
-    let cycles = queue_pass(Op::Read, dma_bytes, &mut bufs);
-    for buf in bufs.iter().flatten() {
-        assert_eq!(pattern::mismatch(WRITE_SEED, 0, buf), None, "queued read");
+    ata_disk::on_completion(ata_async::schedule_service);
+
+    // Repetitions run every mode in turn, so a burst of host load hits all of them.
+    for rep in 0..reps {
+        let mut owned = queue.take().expect("the queue is back");
+        let disk = owned.channel().expect("the queue is idle");
+        for (mode, bytes) in modes {
+            call_buf.fill(0xEE);
+            let cycles = blocking_pass(disk, mode, false, bytes, call_buf);
+            if rep == 0 {
+                // Before any write: the host's pattern, at the last piece read.
+                let last_lba = ((bytes - CALL_BYTES) / 512) as u64;
+                assert_eq!(
+                    pattern::mismatch(IMAGE_SEED, last_lba, call_buf),
+                    None,
+                    "{}",
+                    mode.name()
+                );
+            }
+            report(mode.name(), "read", rep, bytes, cycles);
+        }
+        let cycles = large_commands(disk, |disk| {
+            blocking_pass(disk, Mode::DmaIrq, false, dma_bytes, call_buf)
+        });
+        report(LARGE_COMMANDS, "read", rep, dma_bytes, cycles);
+        // Every write pass writes the same 128 KiB block, repeated, over the same range (the
+        // host checks the image afterwards).
+        for block in call_buf.chunks_mut(REQUEST_BYTES) {
+            pattern::fill(WRITE_SEED, 0, block);
+        }
+        for (mode, bytes) in modes {
+            let cycles = blocking_pass(disk, mode, true, bytes, call_buf);
+            report(mode.name(), "write", rep, bytes, cycles);
+        }
+        let cycles = large_commands(disk, |disk| {
+            blocking_pass(disk, Mode::DmaIrq, true, dma_bytes, call_buf)
+        });
+        report(LARGE_COMMANDS, "write", rep, dma_bytes, cycles);
+
+        critical_section::with(|cs| QUEUE.borrow(cs).replace(Some(owned)));
+        for buf in bufs.iter_mut().flatten() {
+            buf.fill(0xEE);
+        }
+        let cycles = queue_pass(Op::Read, dma_bytes, &mut bufs);
+        for buf in bufs.iter().flatten() {
+            assert_eq!(pattern::mismatch(WRITE_SEED, 0, buf), None, "queued read");
+        }
+        report("dma_queue", "read", rep, dma_bytes, cycles);
+        let cycles = queue_pass(Op::Write, dma_bytes, &mut bufs);
+        report("dma_queue", "write", rep, dma_bytes, cycles);
+        queue = critical_section::with(|cs| QUEUE.borrow(cs).take());
     }
-    report("dma_queue", "read", dma_bytes, cycles);
-    let cycles = queue_pass(Op::Write, dma_bytes, &mut bufs);
-    report("dma_queue", "write", dma_bytes, cycles);
     ata_disk::on_completion(|| {});
 }
