@@ -457,6 +457,13 @@ fn demo_qemu_args(
     args
 }
 
+/// Builds the demo kernel (quick when it is up to date), saying so first: a first build
+/// takes a while.
+fn build_kernel() -> Result<PathBuf, Error> {
+    eprintln!("irqkit-qemu demo: building the kernel (qemu-tests/kernel)...");
+    Ok(kernel_image()?.path.clone())
+}
+
 /// Whether this process talks to a person: stdin and stdout are terminals.
 pub fn on_a_terminal() -> bool {
     io::stdin().is_terminal() && io::stdout().is_terminal()
@@ -486,7 +493,7 @@ fn is_protocol_line(line: &str) -> bool {
 ///
 /// [`Error::KernelBuild`], [`Error::QemuNotFound`], [`Error::Io`], or a bad `--disk`.
 pub fn run_interactive(options: &DemoOptions) -> Result<DemoOutcome, Error> {
-    let kernel = kernel_image()?.path.clone();
+    let kernel = build_kernel()?;
     let dir = TempDir::new().map_err(|e| Error::io("creating a temporary directory", e))?;
     let disk = attach_disk(options, dir.path())?;
     let serial_log = dir.path().join("serial.log");
@@ -577,7 +584,7 @@ pub fn run_script(options: &DemoOptions, out: &mut dyn Write) -> Result<DemoOutc
         .clone()
         .unwrap_or_else(|| split_script(DEFAULT_SCRIPT));
     check_script(&commands, options.layout).map_err(Error::InvalidArgument)?;
-    let kernel = kernel_image()?.path.clone();
+    let kernel = build_kernel()?;
     let dir = TempDir::new().map_err(|e| Error::io("creating a temporary directory", e))?;
     let disk = attach_disk(options, dir.path())?;
     let qmp_socket = dir.path().join("qmp.sock");

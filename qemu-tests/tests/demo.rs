@@ -8,6 +8,11 @@ use std::process::{Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use irqkit_ps2::layout::AnyLayout;
+use irqkit_ps2::{KeyCode, ScancodeSet};
+use irqkit_qemu_tests::demo::Typist;
+use irqkit_qemu_tests::{demo_disk, Error, KeyEvent, LineMatch, Outcome, Qemu};
+
 /// How long a screen may take to show what is waited for (QEMU boots in well under a second;
 /// the margin is for a machine loaded by parallel builds).
 const SCREEN_TIMEOUT: Duration = Duration::from_secs(60);
@@ -101,6 +106,302 @@ fn script_mode_in_raw_set_2_on_the_german_layout() {
     assert!(has(&lines, "irqkit> zy ä @"), "{lines:#?}");
     assert!(has(&lines, "layout: now us"), "{lines:#?}");
     assert!(has(&lines, "irqkit> zy"), "{lines:#?}");
+}
+
+#[test]
+#[ignore = "needs QEMU: run by cargo xtask test"]
+fn script_mode_types_shift_altgr_and_dead_keys_in_two_layouts() {
+    // German: umlauts and ß have keys, @ € { } ~ need AltGr, é È ê need the dead keys ´ ` ^
+    // (È with Shift on the base key). French (AZERTY): é è à ç ù have keys, ê and ë need the
+    // dead ^ and ¨ (Shift+^), @ and € need AltGr.
+    let german = "Grüße aus Köln: é È ê @ € {x} ~";
+    let french = "déjà vu, ça: è ù ê ë @ €";
+    let lines = transcript(&demo(&[
+        "--layout",
+        "de",
+        "--script",
+        &format!("{german}; layout fr; {french}"),
+    ]));
+    for wanted in [
+        format!("irqkit> {german}"),
+        "layout: now fr".to_owned(),
+        format!("irqkit> {french}"),
+    ] {
+        assert!(has(&lines, &wanted), "no {wanted:?} in {lines:#?}");
+    }
+}
+
+/// How long a key QEMU sends nothing for is waited for.
+const SILENT_KEY: Duration = Duration::from_secs(3);
+
+/// Boots the demo in script mode (`set 2` when asked), types `keys`, then taps every key
+/// irqkit-ps2 knows a QEMU QKeyCode and a scancode in the host's set for, and checks the
+/// kernel's line for each press: the Linux keycode of the table (keymaps.csv, from which
+/// irqkit-ps2's key table is generated). The QKeyCodes this QEMU sends nothing for are
+/// pinned (`expected_silent`), so a change in QEMU or in the key table shows up; those it
+/// does not know at all (newer than it) are skipped.
+fn every_key_reports_its_linux_keycode(set: ScancodeSet, expected_silent: &[&str]) {
+    let mut qemu = Qemu::new("demo")
+        .kernel_arg("idle=none")
+        .kernel_arg("echo=serial")
+        .timeout(Duration::from_secs(600));
+    if set == ScancodeSet::Set2 {
+        qemu = qemu.kernel_arg("set=2");
+    }
+    let mut running = qemu.spawn().unwrap_or_else(|e| panic!("{e}"));
+    let step = Duration::from_secs(30);
+    running
+        .wait_for_line("READY", step)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let typist = Typist::new(AnyLayout::Us);
+    for c in "keys".chars() {
+        running.send_events(&typist.events(c).unwrap()).unwrap();
+        running
+            .wait_for_line(LineMatch::prefix("echo "), step)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    running.send_keys(&["ret"]).unwrap();
+    running
+        .wait_for_line(LineMatch::contains("Esc leaves."), step)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut checked = 0;
+    let mut renamed = Vec::new();
+    let mut silent = Vec::new();
+    let mut unknown = Vec::new();
+    for key in KeyCode::ALL {
+        let Some(qcode) = key.to_qcode() else {
+            continue;
+        };
+        if key == KeyCode::Escape || key.code_in(set).is_none() {
+            continue;
+        }
+        let serial_len = running.serial().len();
+        let tap = [
+            KeyEvent::press(qcode).unwrap(),
+            KeyEvent::release(qcode).unwrap(),
+        ];
+        match running.send_events(&tap) {
+            Ok(()) => {}
+            // A QKeyCode newer than this QEMU (keymaps.csv follows QEMU's latest list).
+            Err(error) if error.to_string().contains("does not accept value") => {
+                unknown.push(qcode);
+                continue;
+            }
+            Err(error) => panic!("QEMU key {qcode:?}: {error}"),
+        }
+        // QEMU's PS/2 keyboard has no scancode for a few QKeyCodes and sends nothing.
+        let line = match running.wait_for_line(LineMatch::contains("KEY press "), SILENT_KEY) {
+            Ok(line) => line,
+            Err(Error::Timeout { serial, .. }) => {
+                // Whatever the kernel showed for it instead (an UNKNOWN or RESPONSE line).
+                let shown = serial[serial_len..]
+                    .iter()
+                    .find(|line| !line.contains("KEY "))
+                    .map(|line| line.trim().to_owned());
+                silent.push(match shown {
+                    Some(line) => format!("{qcode}: {line}"),
+                    None => qcode.to_owned(),
+                });
+                continue;
+            }
+            Err(error) => panic!("QEMU key {qcode:?}: {error}"),
+        };
+        let evdev = format!("(Linux keycode {})", key.to_evdev());
+        assert!(
+            line.ends_with(&evdev),
+            "QEMU key {qcode:?} ({key}): expected {evdev}, the kernel reported {line:?}"
+        );
+        if !line.contains(&format!("KEY press {key} ")) {
+            // QEMU sends some keys as another with the same Linux code (sysrq as Print).
+            renamed.push(format!("{qcode} -> {}", line.trim()));
+        }
+        if !key.is_make_only() {
+            // The release arrived too: QEMU's 16-byte queue never fills.
+            running
+                .wait_for_line(LineMatch::contains("KEY release "), step)
+                .unwrap_or_else(|e| panic!("QEMU key {qcode:?}: {e}"));
+        }
+        checked += 1;
+    }
+    running.send_keys(&["esc"]).unwrap();
+    running
+        .wait_for_line("keys: done.", step)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(checked > 100, "only {checked} keys checked");
+    assert!(
+        renamed.len() <= 2,
+        "keys QEMU sends as others: {renamed:#?}"
+    );
+    eprintln!("QKeyCodes this QEMU refuses: {unknown:?}");
+    assert_eq!(silent, expected_silent, "QKeyCodes QEMU sends nothing for");
+    for c in "exit".chars() {
+        running.send_events(&typist.events(c).unwrap()).unwrap();
+        running
+            .wait_for_line(LineMatch::prefix("echo "), step)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    running.send_keys(&["ret"]).unwrap();
+    let outcome = running
+        .wait()
+        .and_then(Outcome::expect_success)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stats = outcome
+        .line(LineMatch::prefix("demo stats "))
+        .expect("the kernel's last counters");
+    assert!(stats.contains(" overruns=0 "), "{stats}");
+}
+
+#[test]
+#[ignore = "needs QEMU: run by cargo xtask test"]
+fn every_key_reports_its_linux_keycode_in_translated_set_1() {
+    // QEMU 7.2's keyboard sends no byte at all for these in translated set 1.
+    every_key_reports_its_linux_keycode(
+        ScancodeSet::Set1,
+        &[
+            "lf", "lang1", "lang2", "again", "props", "undo", "front", "copy", "open", "paste",
+            "find", "cut", "help", "menu",
+        ],
+    );
+}
+
+#[test]
+#[ignore = "needs QEMU: run by cargo xtask test"]
+fn every_key_reports_its_linux_keycode_in_raw_set_2() {
+    // QEMU 7.2's keyboard sends no byte for Hangul/Hanja in raw set 2.
+    every_key_reports_its_linux_keycode(ScancodeSet::Set2, &["lang1", "lang2"]);
+}
+
+/// A fresh default disk image in a temporary file (removed on drop).
+struct ImageFile {
+    path: std::path::PathBuf,
+}
+
+impl ImageFile {
+    fn new(name: &str) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "irqkit-demo-test-{}-{name}.img",
+            std::process::id()
+        ));
+        std::fs::write(&path, demo_disk::default_image()).expect("writing the image");
+        Self { path }
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        std::fs::read(&self.path).expect("reading the image back")
+    }
+
+    fn arg(&self) -> &str {
+        self.path.to_str().expect("a UTF-8 temp path")
+    }
+}
+
+impl Drop for ImageFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[test]
+#[ignore = "needs QEMU: run by cargo xtask test"]
+fn script_mode_disk_commands_change_the_image_as_the_host_sees_it() {
+    let image = ImageFile::new("write");
+    let lines = transcript(&demo(&[
+        "--disk",
+        image.arg(),
+        "--write",
+        "--script",
+        "disk; read 0; write 5 hello; flush; read 5; ls; cat README.TXT; \
+         write-file NOTES.TXT hi; bench; stats; read 9999999; cat NOPE.TXT",
+    ]));
+    let has_prefix = |prefix: &str| lines.iter().any(|line| line.starts_with(prefix));
+    for wanted in [
+        "disk: \"QEMU HARDDISK\" serial \"QM00001\"",
+        "  capacity: 8192 sectors of 512 bytes (4096 KiB)",
+        "  cache: write cache on",
+        // The MBR's partition entry and signature, as the hex dump shows them.
+        "01c0  ff ff 0e fe ff ff 40 00 00 00 c0 1f 00 00 00 00  ......@.........",
+        "01f0  00 00 00 00 00 00 00 00 00 00 00 00 00 00 55 aa  ..............U.",
+        "write: LBA 5 <- 5 bytes",
+        "flush: the drive's write cache is on the medium",
+        "0000  68 65 6c 6c 6f 00 00 00 00 00 00 00 00 00 00 00  hello...........",
+        "  README.TXT",
+        "Welcome to the irqkit demo disk.",
+        "write-file: NOTES.TXT: 3 bytes written and flushed",
+        "bench: PIO ",
+        "bench: DMA ",
+        "interrupts: irq0 timer",
+        "read: LBA 9999999 is past the end of the disk (8192 sectors)",
+        "cat: NOPE.TXT: no such file or directory",
+    ] {
+        assert!(
+            has_prefix(wanted),
+            "no line starting {wanted:?} in {lines:#?}"
+        );
+    }
+    // The bench reports both rates and cycles per sector (numbers vary; only their presence
+    // is checked).
+    for method in ["PIO", "DMA"] {
+        let line = lines
+            .iter()
+            .find(|line| line.starts_with(&format!("bench: {method}")))
+            .unwrap();
+        assert!(
+            line.contains(" MB/s, ") && line.ends_with(" cycles per sector"),
+            "{line}"
+        );
+    }
+    // DMA completions came by IRQ 14.
+    let interrupts = lines
+        .iter()
+        .find(|line| line.starts_with("interrupts: "))
+        .unwrap();
+    let irq14: u32 = interrupts
+        .split("irq14 disk ")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|count| count.parse().ok())
+        .unwrap_or_else(|| panic!("no IRQ 14 count in {interrupts:?}"));
+    assert!(irq14 >= 3, "{interrupts}");
+
+    // The host sees the kernel's writes in the image.
+    let bytes = image.bytes();
+    let sector5 = &bytes[5 * 512..6 * 512];
+    assert_eq!(&sector5[..5], b"hello");
+    assert!(sector5[5..].iter().all(|&b| b == 0));
+    assert_eq!(
+        demo_disk::read_file(&bytes, "NOTES.TXT").expect("NOTES.TXT readable on the host"),
+        b"hi\n"
+    );
+    assert_eq!(
+        demo_disk::read_file(&bytes, "README.TXT").unwrap(),
+        demo_disk::README.as_bytes()
+    );
+}
+
+#[test]
+#[ignore = "needs QEMU: run by cargo xtask test"]
+fn without_write_the_disk_image_is_never_modified() {
+    let image = ImageFile::new("readonly");
+    let before = image.bytes();
+    let lines = transcript(&demo(&[
+        "--disk",
+        image.arg(),
+        "--script",
+        "write 5 hello; flush; write-file NOTES.TXT hi; read 5; ls",
+    ]));
+    // The kernel saw its own writes (QEMU keeps them in a temporary overlay)...
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.starts_with("0000  68 65 6c 6c 6f")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.iter().any(|line| line.starts_with("  NOTES.TXT")),
+        "{lines:#?}"
+    );
+    // ...and the file did not change.
+    assert!(image.bytes() == before, "the image changed without --write");
 }
 
 #[test]
@@ -204,6 +505,11 @@ impl Tmux {
             if done(&screen) {
                 return screen;
             }
+            // The demo ended (its status is on the screen): waiting longer cannot help.
+            assert!(
+                !screen.contains("DEMO-EXIT="),
+                "the demo ended before {what} showed:\n{screen}"
+            );
             assert!(
                 Instant::now() < deadline,
                 "no {what} on the screen within {SCREEN_TIMEOUT:?}:\n{screen}"
@@ -255,6 +561,22 @@ fn a_person_types_in_the_terminal_session() {
     tmux.type_text("help");
     tmux.send(&["Enter"]);
     tmux.wait_for("  exit                 power off");
+
+    // The default disk: IDENTIFY, the FAT volume's root, a file.
+    tmux.type_text("disk");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("disk: \"QEMU HARDDISK\"");
+    tmux.type_text("ls");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("ls: 3 entries in /");
+    tmux.type_text("cat README.TXT");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("Welcome to the irqkit demo disk.");
+    tmux.type_text("clear");
+    tmux.send(&["Enter"]);
+    tmux.wait_until("a cleared screen", |screen| {
+        !screen.contains("Welcome to the irqkit demo disk.")
+    });
 
     // A line edited before Enter: a typo erased with Backspace, a letter inserted after
     // moving left, Home and End.

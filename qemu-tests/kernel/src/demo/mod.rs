@@ -13,6 +13,7 @@
 //! the commands; [`status`] keeps the status line current.
 
 pub mod console;
+pub mod disk;
 pub mod editor;
 pub mod input;
 pub mod shell;

@@ -11,6 +11,7 @@ use irqkit_ps2::controller::{Command, LedState};
 use irqkit_ps2::keyboard::Locks;
 use irqkit_ps2::layout::{AnyLayout, Layout};
 
+use super::disk::{self, DiskState};
 use super::editor::CAPACITY;
 use super::input::{self, Mode};
 use super::{console, status};
@@ -19,7 +20,7 @@ use crate::keyboard::{self, ReplyText};
 use crate::{cprintln, irq, timer};
 
 /// The shell task's storage (its future holds no buffers: they are statics).
-static SHELL: TaskSlot<2048> = TaskSlot::new(&EXECUTOR);
+static SHELL: TaskSlot<8192> = TaskSlot::new(&EXECUTOR);
 /// Set by `exit`: the main loop ends the run.
 static EXIT_REQUESTED: AtomicBool = AtomicBool::new(false);
 /// How long `leds` waits for the keyboard's answer, in ticks.
@@ -48,6 +49,10 @@ pub fn exit_requested() -> bool {
 
 async fn shell() {
     let mut buffer = [0u8; CAPACITY * 4];
+    let mut disk = disk::open();
+    // Probing the disk blocks this task (and so every bottom half) for up to a command
+    // timeout: the latency worth showing is the shell's, from here on.
+    EXECUTOR.reset_max_latency();
     loop {
         input::show_prompt();
         let line = poll_fn(|_| match input::take_line(&mut buffer) {
@@ -75,14 +80,14 @@ async fn shell() {
             cprintln!("{command}: too many arguments (at most {})", args.len());
             continue;
         }
-        run(command, &args[..count]).await;
+        run(command, &args[..count], line, &mut disk).await;
         if exit_requested() {
             return;
         }
     }
 }
 
-async fn run(command: &str, args: &[&str]) {
+async fn run(command: &str, args: &[&str], line: &str, disk: &mut DiskState) {
     // Commands are matched without case (Caps Lock may be on); arguments keep theirs.
     let mut lower = [0u8; 16];
     let name = match lower.get_mut(..command.len()) {
@@ -100,6 +105,14 @@ async fn run(command: &str, args: &[&str]) {
         "layout" => layout(args),
         "leds" => leds(args).await,
         "stats" => stats(),
+        "disk" => disk::disk(disk),
+        "read" => disk::read(disk, args).await,
+        "write" => disk::write(disk, args, rest_after(line, 2)).await,
+        "flush" => disk::flush(disk),
+        "ls" => disk::ls(disk, args),
+        "cat" => disk::cat(disk, args),
+        "write-file" => disk::write_file(disk, args, rest_after(line, 2)),
+        "bench" => disk::bench(disk),
         "exit" => {
             cprintln!("Powering off through isa-debug-exit (QEMU exits with status 33).");
             EXIT_REQUESTED.store(true, Ordering::Release);
@@ -117,6 +130,11 @@ fn help() {
     cprintln!("  layout [NAME]        show or switch the layout");
     cprintln!("  leds [caps num scroll | off]   show or set the keyboard LEDs");
     cprintln!("  stats                interrupts per line, queue overruns, bottom halves");
+    cprintln!("  disk                 what the disk says it is (IDENTIFY DEVICE)");
+    cprintln!("  read LBA [N]         hex dump of N sectors (DMA, woken by IRQ 14)");
+    cprintln!("  write LBA TEXT       TEXT into a sector (DMA); flush   FLUSH CACHE");
+    cprintln!("  ls [DIR], cat FILE, write-file FILE TEXT   the FAT volume");
+    cprintln!("  bench                read 1 MiB by PIO and by DMA: MB/s, cycles per sector");
     cprintln!("  clear                clear the screen");
     cprintln!("  exit                 power off (QEMU exits with status 33)");
 }
@@ -238,15 +256,25 @@ fn stats() {
         keyboard::QUEUE_LEN
     );
     cprintln!(
-        "bottom halves: keyboard ran {} times; executor {} runs, {} scheduled, {} coalesced",
+        "bottom halves: keyboard {} runs; executor {} runs, {} scheduled, {} coalesced",
         pipeline.bottom_half_runs,
         executor.runs,
         executor.scheduled,
         executor.coalesced
     );
     cprintln!(
-        "worst latency: {} ms from schedule to run; uptime {} ms",
+        "worst latency: {} ms from schedule to run since the prompt; uptime {} ms",
         executor.max_latency,
         timer::ticks()
     );
+}
+
+/// The text of `line` after its first `words` words (leading blanks removed).
+fn rest_after(line: &str, words: usize) -> &str {
+    let mut rest = line.trim_start();
+    for _ in 0..words {
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        rest = rest[end..].trim_start();
+    }
+    rest
 }
