@@ -135,23 +135,27 @@ fn check_reads(qemu: Qemu) -> Outcome {
             "slave read error=NoDevice { drive: Slave }"
         ))
         .is_some());
-    // Polled modes take no completion interrupt; interrupt-driven DMA takes one per command
-    // (1 + 2 + 1 + 1: the 300-sector read is two 256-sector commands).
+    // Polled modes take no completion interrupt; interrupt-driven DMA completes one command
+    // per interrupt (1 + 2 + 1 + 1: the 300-sector read is two 256-sector commands), or, when
+    // a loaded host delays an interrupt past the driver's lost-interrupt limit, by reading
+    // the registers (counted as lost).
     for mode in ["pio_word", "pio_string", "dma_polled"] {
-        let line = format!("read mode={mode} ok irq_completions=0");
+        let line = format!("read mode={mode} ok irq_completions=0 lost_interrupts=0");
         assert!(
             outcome.line(line.as_str()).is_some(),
             "{line}: {:?}",
             outcome.serial
         );
     }
-    assert!(
-        outcome
-            .line("read mode=dma_irq ok irq_completions=5")
-            .is_some(),
-        "{:?}",
-        outcome.serial
+    let dma_irq = outcome
+        .line(LineMatch::prefix("read mode=dma_irq ok"))
+        .unwrap_or_else(|| panic!("{:?}", outcome.serial));
+    assert_eq!(
+        number(dma_irq, "irq_completions") + number(dma_irq, "lost_interrupts"),
+        5,
+        "{dma_irq}"
     );
+    assert!(number(dma_irq, "irq_completions") >= 1, "{dma_irq}");
     outcome
 }
 

@@ -173,6 +173,7 @@ pub fn ata_read() {
     let ranges: [(u64, usize); 3] = [(0, 1), (5, 300), (1001, 17)];
     for mode in Mode::ALL {
         let (completed_before, _) = ata_disk::irq14_counts();
+        let lost_before = disk.stats().lost_interrupts;
         for (lba, sectors) in ranges {
             read_and_check(&mut disk, mode, READ_SEED, lba, &mut buf[..512 * sectors]);
         }
@@ -180,9 +181,10 @@ pub fn ata_read() {
         read_and_check(&mut disk, mode, READ_SEED, 77, &mut sector);
         let (completed_after, _) = ata_disk::irq14_counts();
         println!(
-            "read mode={} ok irq_completions={}",
+            "read mode={} ok irq_completions={} lost_interrupts={}",
             mode.name(),
-            completed_after - completed_before
+            completed_after - completed_before,
+            disk.stats().lost_interrupts - lost_before
         );
     }
     let (completed, not_ours) = ata_disk::irq14_counts();
