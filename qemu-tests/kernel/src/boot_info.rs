@@ -114,7 +114,7 @@ pub fn remember_command_line(command_line: &'static str) {
     critical_section::with(|cs| COMMAND_LINE.borrow(cs).set(command_line));
 }
 
-/// The value of `key=value` on the kernel command line (e.g. `demo_wait=enter`).
+/// The value of `key=value` on the kernel command line (e.g. `layout=de`).
 pub fn kernel_argument(key: &str) -> Option<&'static str> {
     let command_line = critical_section::with(|cs| COMMAND_LINE.borrow(cs).get());
     argument(command_line, key)
