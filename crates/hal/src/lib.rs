@@ -22,6 +22,10 @@
 //! `critical-section` implementation: it masks interrupts (IF) on the current CPU only, so it does
 //! not exclude code running on other CPUs.
 //!
+//! The [guide](https://github.com/irqkit/irqkit/blob/main/docs/GUIDE.md) shows which
+//! `critical-section` implementation to link where (this one in the kernel binary,
+//! `critical-section/std` in host tests) and wires a keyboard and a disk with the irqkit crates.
+//!
 //! # For driver authors
 //!
 //! Take a `P: PortIo` (and a `D: DelayNs` where the protocol has timing) by value. Callers can
