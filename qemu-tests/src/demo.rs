@@ -55,8 +55,10 @@ options:
                            fresh FAT image made on the host, holding README.TXT)
   --write                  let the kernel write to --disk PATH (without it, writes go to a
                            temporary overlay and PATH is never modified)
-  --layout NAME            the starting keyboard layout: us us-intl uk de fr dvorak
-                           colemak jp (script text is typed in it)
+  --layout NAME            the kernel's keyboard layout: us us-intl uk de fr dvorak
+                           colemak jp; script text is typed on it, and in a terminal
+                           QEMU maps your characters with its keymap of the same name
+                           (none for dvorak and colemak: keys go by US position)
   --set 2                  the keyboard in raw scancode set 2, i8042 translation off
                            (default: translated set 1)
   --timeout SECONDS        end the run (QEMU killed) after this long (default: none in a
@@ -422,6 +424,7 @@ fn demo_qemu_args(
     qmp_socket: PathBuf,
     display: &str,
     serial: OsString,
+    keymap: Option<&str>,
 ) -> Vec<OsString> {
     let base = QemuArgs {
         kernel,
@@ -447,6 +450,11 @@ fn demo_qemu_args(
             args.drain(index..index + 2);
         }
         args.extend(["-monitor", "vc", "-parallel", "none"].map(OsString::from));
+        // The curses display turns the terminal's characters into PC key positions through a
+        // QEMU keymap: the guest's layout's own, so a character typed is the one decoded.
+        if let Some(keymap) = keymap {
+            args.extend(["-k", keymap].map(OsString::from));
+        }
     }
     let mut drive = drive_option(&disk.path, 0);
     if disk.snapshot {
@@ -462,6 +470,20 @@ fn demo_qemu_args(
 fn build_kernel() -> Result<PathBuf, Error> {
     eprintln!("irqkit-qemu demo: building the kernel (qemu-tests/kernel)...");
     Ok(kernel_image()?.path.clone())
+}
+
+/// The QEMU keymap (`-k`) of a layout, for the curses display; `None` where QEMU has none
+/// (Dvorak, Colemak: keys then go by their US position, as the status line's layout decodes
+/// them).
+pub fn qemu_keymap(layout: AnyLayout) -> Option<&'static str> {
+    match layout {
+        AnyLayout::Us | AnyLayout::UsIntl => Some("en-us"),
+        AnyLayout::Uk => Some("en-gb"),
+        AnyLayout::De => Some("de"),
+        AnyLayout::Fr => Some("fr"),
+        AnyLayout::Jis => Some("ja"),
+        AnyLayout::Dvorak | AnyLayout::Colemak => None,
+    }
 }
 
 /// Whether this process talks to a person: stdin and stdout are terminals.
@@ -506,10 +528,17 @@ pub fn run_interactive(options: &DemoOptions) -> Result<DemoOutcome, Error> {
         dir.path().join("qmp.sock"),
         "curses",
         serial,
+        qemu_keymap(options.layout),
     );
     let program = qemu_program();
+    // QEMU's own messages (a character its keymap lacks...) would land on the curses screen:
+    // they go to a file and are shown after the session.
+    let stderr_log = dir.path().join("qemu-stderr.log");
+    let stderr_file = std::fs::File::create(&stderr_log)
+        .map_err(|e| Error::io(format!("creating {}", stderr_log.display()), e))?;
     let mut child = Command::new(&program)
         .args(&args)
+        .stderr(stderr_file)
         .spawn()
         .map_err(|error| spawn_error(&program, error))?;
     let deadline = options.timeout.map(|timeout| Instant::now() + timeout);
@@ -527,6 +556,18 @@ pub fn run_interactive(options: &DemoOptions) -> Result<DemoOutcome, Error> {
         }
         thread::sleep(Duration::from_millis(50));
     };
+    let mut messages: Vec<String> = Vec::new();
+    for line in std::fs::read_to_string(&stderr_log)
+        .unwrap_or_default()
+        .lines()
+    {
+        if !messages.iter().any(|seen| seen == line) {
+            messages.push(line.to_owned());
+        }
+    }
+    for message in &messages {
+        eprintln!("irqkit-qemu demo: QEMU said: {message}");
+    }
     let transcript: Vec<String> = std::fs::read_to_string(&serial_log)
         .unwrap_or_default()
         .lines()
@@ -595,6 +636,7 @@ pub fn run_script(options: &DemoOptions, out: &mut dyn Write) -> Result<DemoOutc
         qmp_socket.clone(),
         "none",
         "stdio".into(),
+        None,
     );
     let program = qemu_program();
     let started = Instant::now();
@@ -927,6 +969,17 @@ mod tests {
     }
 
     #[test]
+    fn every_layout_with_a_qemu_keymap_names_an_installed_one() {
+        let installed = Path::new("/usr/share/qemu/keymaps");
+        for layout in AnyLayout::ALL {
+            if let (Some(keymap), true) = (qemu_keymap(layout), installed.is_dir()) {
+                assert!(installed.join(keymap).is_file(), "{keymap}");
+            }
+        }
+        assert_eq!(qemu_keymap(AnyLayout::Dvorak), None);
+    }
+
+    #[test]
     fn qemu_arguments_of_each_mode() {
         let disk = AttachedDisk {
             path: "/d/my,disk.img".into(),
@@ -939,6 +992,7 @@ mod tests {
             "/s".into(),
             "curses",
             "file:/d/serial.log".into(),
+            qemu_keymap(AnyLayout::De),
         )
         .into_iter()
         .map(|a| a.into_string().unwrap())
@@ -954,7 +1008,7 @@ mod tests {
         );
         assert!(!text.contains("-display none"));
         assert!(!text.contains("-qmp"), "{text}");
-        assert!(text.contains("-monitor vc -parallel none"), "{text}");
+        assert!(text.contains("-monitor vc -parallel none -k de"), "{text}");
         let writable = AttachedDisk {
             path: "/d.img".into(),
             snapshot: false,
@@ -966,7 +1020,9 @@ mod tests {
             "/s".into(),
             "none",
             "stdio".into(),
+            None,
         );
+        assert!(!args.iter().any(|a| a == "-k"));
         assert!(!args
             .iter()
             .any(|a| a.to_string_lossy().contains("snapshot")));

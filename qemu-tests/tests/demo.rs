@@ -712,6 +712,24 @@ fn a_person_types_in_the_terminal_session() {
 
 #[test]
 #[ignore = "needs QEMU and tmux: run by cargo xtask test"]
+fn a_person_types_on_the_german_layout_in_the_terminal_session() {
+    // QEMU's curses display maps the terminal's characters to key positions with its `de`
+    // keymap, and the kernel decodes them with irqkit-ps2's German layout.
+    let tmux = Tmux::start("german", &demo_in_tmux_command("--layout de"));
+    tmux.wait_for("irqkit>");
+    tmux.type_text("zy @ ä ß {x}");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("zy: unknown command");
+    let screen = tmux.screen();
+    assert!(screen.contains("irqkit> zy @ ä ß {x}"), "{screen}");
+    assert!(screen.contains("irqkit demo | de set 1 |"), "{screen}");
+    tmux.type_text("exit");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("DEMO-EXIT=0");
+}
+
+#[test]
+#[ignore = "needs QEMU and tmux: run by cargo xtask test"]
 fn a_person_leaves_through_the_qemu_monitor_as_the_banner_says() {
     let tmux = Tmux::start("monitor", &demo_in_tmux_command(""));
     tmux.wait_for("irqkit>");
