@@ -383,9 +383,9 @@ fn async_read_woken_by_irq14_and_a_dropped_transfer() {
         .line(LineMatch::prefix("dropped transfer"))
         .unwrap_or_else(|| panic!("{:?}", outcome.serial));
     assert!(number(dropped, "resets") >= 1, "{dropped}");
-    // The read whose first poll found the DMA still running (the kernel retries when the
-    // disk finished within the first poll): IRQ 14 completed it and woke the task, which
-    // polled it again. A transfer with interrupts bound never wakes itself.
+    // The first poll (interrupts masked) started the DMA and returned Pending; IRQ 14
+    // completed it and woke the task, which polled it again. A transfer with interrupts
+    // bound never wakes itself.
     let read = outcome
         .line(LineMatch::contains("first_poll_pending=true"))
         .unwrap_or_else(|| panic!("{:?}", outcome.serial));
