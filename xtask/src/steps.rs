@@ -162,6 +162,14 @@ const MIRI_RUNS: &[(&str, &str, &[&str])] = &[
             "the_spin_limit",
         ],
     ),
+    // Safe code only: Miri checks what it calls in core and the dependencies. The unit tests
+    // cover every set's decoder, the encoder, layouts and the controller engine; proptest needs
+    // the working directory for its failure file, hence no isolation.
+    (
+        "irqkit-ps2",
+        "-Zmiri-strict-provenance -Zmiri-disable-isolation",
+        &["--lib"],
+    ),
     // The pure command layer, the top half's races and the async/queue ownership paths; the
     // other suites drive the IDE model, which is slow under the interpreter.
     (
@@ -208,7 +216,7 @@ pub const STEPS: &[Step] = &[
     },
     Step {
         name: "doc",
-        about: "cargo doc with warnings denied (broken links, missing docs)",
+        about: "cargo doc with warnings denied (broken links, missing docs), and as docs.rs builds it (nightly, --cfg docsrs)",
         run: step_doc,
     },
     Step {
@@ -421,7 +429,17 @@ fn step_test(_: &Options) -> Result<(), String> {
 fn step_doc(_: &Options) -> Result<(), String> {
     run(&cargo()
         .args(["doc", "--workspace", "--no-deps", "--all-features"])
-        .env("RUSTDOCFLAGS", "-D warnings"))
+        .env("RUSTDOCFLAGS", "-D warnings"))?;
+    // docs.rs builds with nightly, all features (our metadata asks for them) and
+    // `--cfg docsrs`, under which the crates enable `feature(doc_cfg)`.
+    let mut cmd = cargo().args(["+nightly", "doc", "--no-deps", "--all-features"]);
+    for c in library_crates() {
+        cmd = cmd.args(["-p", &c.name]);
+    }
+    run(&cmd.env("RUSTDOCFLAGS", "--cfg docsrs -D warnings").env(
+        "CARGO_TARGET_DIR",
+        target_dir("docsrs").display().to_string(),
+    ))
 }
 
 /// Files every packaged library crate must contain (the crates.io page and the licences).
@@ -618,6 +636,8 @@ fn step_miri(_: &Options) -> Result<(), String> {
             .args(["+nightly", "miri", "test", "-p", name])
             .args(args.iter().copied())
             .env("MIRIFLAGS", *flags)
+            // Property tests on their default configuration run a few cases under Miri.
+            .env("PROPTEST_CASES", "8")
             .env("CARGO_TARGET_DIR", target_dir("miri").display().to_string()))?;
     }
     Ok(())
