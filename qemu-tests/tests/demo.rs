@@ -478,6 +478,59 @@ fn script_mode_disk_commands_change_the_image_as_the_host_sees_it() {
 
 #[test]
 #[ignore = "needs QEMU: run by cargo xtask test"]
+fn bad_disk_commands_get_one_line_each_and_the_shell_goes_on() {
+    let cases = [
+        ("read 0 0", "read: N must be 1 to 4 sectors"),
+        (
+            "read 8191 4",
+            "read: LBA 8191 + 4 sectors runs past the end of the disk (8192 sectors)",
+        ),
+        (
+            "read 18446744073709551615",
+            "read: LBA 18446744073709551615 is past the end of the disk (8192 sectors)",
+        ),
+        ("read -1", "read: LBA \"-1\" is not a number"),
+        (
+            "read 99999999999999999999",
+            "read: LBA \"99999999999999999999\" is not a number",
+        ),
+        (
+            "write 5",
+            "write: usage: write LBA TEXT (the text is missing)",
+        ),
+        (
+            "write 8192 x",
+            "write: LBA 8192 is past the end of the disk (8192 sectors)",
+        ),
+        (
+            "write-file TOOLONGNAME.TXT x",
+            "write-file: TOOLONGNAME.TXT: not an 8.3 name (like NOTES.TXT)",
+        ),
+        (
+            "write-file NO/X.TXT x",
+            "write-file: NO/X.TXT: no such file or directory",
+        ),
+        ("cat DOCS", "cat: DOCS: is a directory"),
+        ("ls README.TXT", "ls: /README.TXT: is not a directory"),
+        ("cat", "cat: usage: cat FILE"),
+    ];
+    let script: Vec<&str> = cases.iter().map(|(command, _)| *command).collect();
+    let lines = transcript(&demo(&["--script", &script.join("; ")]));
+    for (command, answer) in cases {
+        let at = lines
+            .iter()
+            .position(|line| *line == format!("irqkit> {command}"))
+            .unwrap_or_else(|| panic!("{command:?} not typed: {lines:#?}"));
+        assert_eq!(lines[at + 1], answer, "{command}");
+        assert!(
+            lines[at + 2].starts_with("irqkit> "),
+            "{command}: more than one line: {lines:#?}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs QEMU: run by cargo xtask test"]
 fn without_write_the_disk_image_is_never_modified() {
     let image = ImageFile::new("readonly");
     let before = image.bytes();
