@@ -13,7 +13,7 @@ use irqkit_ata::{Channel, ChannelIrq, ChannelRegs, Drive, IrqOutcome, Options, W
 use irqkit_hal::critical_section::{self, Mutex};
 use irqkit_hal::dma::IdentityMap;
 use irqkit_hal::x86::interrupts;
-use irqkit_hal::DelayNs;
+use irqkit_hal::{poll_until, DelayNs, PortIo};
 
 use crate::delay::PitDelay;
 use crate::dma_region::{self, DmaRegion};
@@ -135,6 +135,7 @@ pub fn open(interrupts: bool) -> (Disk, Setup) {
             "WARNING: probe found {found:?} ({:?}); probing again (attempt {attempt})",
             disk.stats()
         );
+        settle(disk.regs(), false);
         found = probe(&mut disk);
     }
     assert!(
@@ -178,7 +179,49 @@ where
     channel.options_mut().timeouts.command_us = PROBE_COMMAND_TIMEOUT_US;
     let found = channel.probe();
     channel.options_mut().timeouts = timeouts;
-    found.unwrap_or_else(|error| panic!("probe: {error}"))
+    let found = found.unwrap_or_else(|error| panic!("probe: {error}"));
+    if let Some(index) = found.iter().position(Option::is_some) {
+        settle(channel.regs(), index == 1);
+    }
+    found
+}
+
+/// Device register: drive 1 (slave) selected.
+const DEVICE_SLAVE: u8 = 0x10;
+/// Status: busy.
+const STATUS_BUSY: u8 = 0x80;
+/// How long [`settle`] waits for QEMU to finish a reset.
+const SETTLE_TIMEOUT_US: u32 = 5_000_000;
+
+/// Waits until the master (or with `slave`, the slave) is selected and not busy.
+///
+/// The driver's probe (and the reset after a timed-out IDENTIFY of the absent slave) asserts
+/// SRST while the slave is selected. QEMU finishes a reset later, in a main-loop bottom half;
+/// until then the drives are busy, QEMU drops register writes (the select of the master
+/// included) and the absent slave's status reads 0x00, so the driver takes the reset as done.
+/// On a loaded host the next command can then go to a drive that is still resetting and be
+/// lost. Here the kernel selects the drive itself, checks that the device register reads
+/// back with it selected, and waits for BSY to clear, so the reset has really finished.
+///
+/// # Panics
+///
+/// If the channel does not settle within [`SETTLE_TIMEOUT_US`].
+fn settle(regs: ChannelRegs, slave: bool) {
+    let select = 0xA0 | if slave { DEVICE_SLAVE } else { 0 };
+    let mut io = ports();
+    let device = regs.command + 6;
+    let settled = poll_until(&mut PitDelay, SETTLE_TIMEOUT_US, 100, || {
+        io.write8(device, select);
+        let selected = io.read8(device) & DEVICE_SLAVE == select & DEVICE_SLAVE;
+        let status = io.read8(regs.control);
+        (selected && status & STATUS_BUSY == 0).then_some(status)
+    });
+    if let Err(error) = settled {
+        panic!(
+            "the channel at {:#x} did not settle after probing: {error}",
+            regs.command
+        );
+    }
 }
 
 /// What a case gets besides the channel.
