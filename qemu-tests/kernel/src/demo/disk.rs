@@ -11,6 +11,7 @@ use embedded_sdmmc::{Mode, TimeSource, Timestamp, VolumeIdx, VolumeManager};
 use irqkit_ata::{BlockDisk, Channel, ChannelRegs, Drive, Options};
 use irqkit_hal::dma::IdentityMap;
 
+use super::words;
 use crate::ata_disk::{self, Disk};
 use crate::delay::PitDelay;
 use crate::dma_region::{self, DmaRegion};
@@ -189,17 +190,11 @@ impl DiskState {
 
 /// Parses a number argument, or says what is wrong with it.
 fn number(command: &str, what: &str, text: &str) -> Option<u64> {
-    let parsed = match text.strip_prefix("0x") {
-        Some(hex) => u64::from_str_radix(hex, 16),
-        None => text.parse(),
-    };
-    match parsed {
-        Ok(value) => Some(value),
-        Err(_) => {
-            cprintln!("{command}: {what} {text:?} is not a number");
-            None
-        }
+    let parsed = words::parse_number(text);
+    if parsed.is_none() {
+        cprintln!("{command}: {what} {text:?} is not a number");
     }
+    parsed
 }
 
 /// `disk`: what IDENTIFY DEVICE says.
@@ -320,38 +315,18 @@ fn rejoin(head: &'static mut [u8], tail: &'static mut [u8]) -> &'static mut [u8]
     unsafe { core::slice::from_raw_parts_mut(start, len) }
 }
 
-/// Sixteen bytes a line, offset, hex and ASCII; runs of equal lines shown once and `*`.
+/// The hex dump of `bytes` on the console.
 fn hexdump(bytes: &[u8]) {
-    let mut previous: Option<&[u8]> = None;
-    let mut starred = false;
-    for (index, line) in bytes.chunks(16).enumerate() {
-        if previous == Some(line) {
-            if !starred {
-                cprintln!("*");
-                starred = true;
-            }
-            continue;
+    /// Console output as a `fmt::Write`.
+    struct Console;
+    impl fmt::Write for Console {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            cprint!("{s}");
+            Ok(())
         }
-        previous = Some(line);
-        starred = false;
-        cprint!("{:04x} ", index * 16);
-        for byte in line {
-            cprint!(" {byte:02x}");
-        }
-        cprint!("  ");
-        for &byte in line {
-            let c = if (0x20..0x7F).contains(&byte) {
-                byte as char
-            } else {
-                '.'
-            };
-            cprint!("{c}");
-        }
-        cprintln!();
     }
-    if starred {
-        cprintln!("{:04x}", bytes.len());
-    }
+    // The console never fails.
+    let _ = words::hexdump(bytes, &mut Console);
 }
 
 /// `write LBA TEXT`: the text, zero-padded to a sector, by DMA.
@@ -417,12 +392,6 @@ fn with_fat(state: &mut DiskState, command: &str, f: impl FnOnce(&Fat)) {
     f(&fat);
     let (block_disk, _) = fat.free();
     state.channel = Some(block_disk.into_inner());
-}
-
-/// Splits `DIR/NAME` into its directory names and the last name.
-fn split_path(path: &str) -> (impl Iterator<Item = &str>, &str) {
-    let (dirs, name) = path.rsplit_once('/').unwrap_or(("", path));
-    (dirs.split('/').filter(|part| !part.is_empty()), name)
 }
 
 /// `embedded-sdmmc`'s error as words.
@@ -508,7 +477,7 @@ pub fn cat(state: &mut DiskState, args: &[&str]) {
         let result = (|| -> Result<_, embedded_sdmmc::Error<irqkit_ata::Error>> {
             let volume = fat.open_volume(VolumeIdx(0))?;
             let mut dir = volume.open_root_dir()?;
-            let (dirs, name) = split_path(path);
+            let (dirs, name) = words::split_path(path);
             for part in dirs {
                 dir.change_dir(part)?;
             }
@@ -556,7 +525,7 @@ pub fn write_file(state: &mut DiskState, args: &[&str], text: &str) {
         let result = (|| -> Result<_, embedded_sdmmc::Error<irqkit_ata::Error>> {
             let volume = fat.open_volume(VolumeIdx(0))?;
             let mut dir = volume.open_root_dir()?;
-            let (dirs, name) = split_path(path);
+            let (dirs, name) = words::split_path(path);
             for part in dirs {
                 dir.change_dir(part)?;
             }

@@ -9,8 +9,9 @@
 //! ```
 //!
 //! [`console`] draws the VGA text screen (status line on top) and mirrors output to serial;
-//! [`editor`] is the pure line editor; [`input`] turns key events into edits; [`shell`] runs
-//! the commands; [`status`] keeps the status line current.
+//! [`editor`] is the pure line editor and [`words`] the pure text handling of commands;
+//! [`input`] turns key events into edits; [`shell`] runs the commands, [`disk`] those on the
+//! disk; [`status`] keeps the status line current.
 
 pub mod console;
 pub mod disk;
@@ -18,3 +19,4 @@ pub mod editor;
 pub mod input;
 pub mod shell;
 pub mod status;
+pub mod words;

@@ -14,6 +14,7 @@ use irqkit_ps2::layout::{AnyLayout, Layout};
 use super::disk::{self, DiskState};
 use super::editor::CAPACITY;
 use super::input::{self, Mode};
+use super::words;
 use super::{console, status};
 use crate::deferred::{self, EXECUTOR};
 use crate::keyboard::{self, ReplyText};
@@ -107,11 +108,11 @@ async fn run(command: &str, args: &[&str], line: &str, disk: &mut DiskState) {
         "stats" => stats(),
         "disk" => disk::disk(disk),
         "read" => disk::read(disk, args).await,
-        "write" => disk::write(disk, args, rest_after(line, 2)).await,
+        "write" => disk::write(disk, args, words::rest_after(line, 2)).await,
         "flush" => disk::flush(disk),
         "ls" => disk::ls(disk, args),
         "cat" => disk::cat(disk, args),
-        "write-file" => disk::write_file(disk, args, rest_after(line, 2)),
+        "write-file" => disk::write_file(disk, args, words::rest_after(line, 2)),
         "bench" => disk::bench(disk),
         "exit" => {
             cprintln!("Powering off through isa-debug-exit (QEMU exits with status 33).");
@@ -267,14 +268,4 @@ fn stats() {
         executor.max_latency,
         timer::ticks()
     );
-}
-
-/// The text of `line` after its first `words` words (leading blanks removed).
-fn rest_after(line: &str, words: usize) -> &str {
-    let mut rest = line.trim_start();
-    for _ in 0..words {
-        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-        rest = rest[end..].trim_start();
-    }
-    rest
 }
