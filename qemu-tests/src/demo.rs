@@ -515,9 +515,9 @@ fn is_protocol_line(line: &str) -> bool {
 ///
 /// [`Error::KernelBuild`], [`Error::QemuNotFound`], [`Error::Io`], or a bad `--disk`.
 pub fn run_interactive(options: &DemoOptions) -> Result<DemoOutcome, Error> {
-    let kernel = build_kernel()?;
     let dir = TempDir::new().map_err(|e| Error::io("creating a temporary directory", e))?;
     let disk = attach_disk(options, dir.path())?;
+    let kernel = build_kernel()?;
     let serial_log = dir.path().join("serial.log");
     let mut serial = OsString::from("file:");
     serial.push(&serial_log);
@@ -625,9 +625,9 @@ pub fn run_script(options: &DemoOptions, out: &mut dyn Write) -> Result<DemoOutc
         .clone()
         .unwrap_or_else(|| split_script(DEFAULT_SCRIPT));
     check_script(&commands, options.layout).map_err(Error::InvalidArgument)?;
-    let kernel = build_kernel()?;
     let dir = TempDir::new().map_err(|e| Error::io("creating a temporary directory", e))?;
     let disk = attach_disk(options, dir.path())?;
+    let kernel = build_kernel()?;
     let qmp_socket = dir.path().join("qmp.sock");
     let args = demo_qemu_args(
         kernel,

@@ -573,6 +573,19 @@ fn bad_options_are_one_clear_error() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
+    // A missing image is reported before the kernel is built or QEMU started.
+    let missing = Command::new(env!("CARGO_BIN_EXE_irqkit-qemu"))
+        .args(["demo", "--disk", "/nonexistent/demo.img", "--script", "ls"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("irqkit-qemu starts");
+    assert_eq!(missing.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains("--disk /nonexistent/demo.img: No such file"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("building the kernel"), "{stderr}");
     let help = Command::new(env!("CARGO_BIN_EXE_irqkit-qemu"))
         .args(["demo", "--help"])
         .output()
