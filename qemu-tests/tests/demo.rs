@@ -720,7 +720,10 @@ fn a_person_types_in_the_terminal_session() {
         screen.contains("To leave: type exit, or press Alt+2"),
         "{screen}"
     );
-    assert!(screen.contains("irqkit demo | us set 1 | keys"), "{screen}");
+    assert!(
+        screen.contains("irqkit demo | us, set 1 | keys"),
+        "{screen}"
+    );
 
     tmux.type_text("help");
     tmux.send(&["Enter"]);
@@ -788,7 +791,7 @@ fn a_person_types_on_the_german_layout_in_the_terminal_session() {
     tmux.wait_for("zy: unknown command");
     let screen = tmux.screen();
     assert!(screen.contains("irqkit> zy @ ä ß {x}"), "{screen}");
-    assert!(screen.contains("irqkit demo | de set 1 |"), "{screen}");
+    assert!(screen.contains("irqkit demo | de, set 1 |"), "{screen}");
     tmux.type_text("exit");
     tmux.send(&["Enter"]);
     tmux.wait_for("DEMO-EXIT=0");

@@ -18,7 +18,7 @@ use irqkit_ps2::layout::{AnyLayout, Layout};
 use irqkit_ps2::ScancodeSet;
 
 use super::{controller, init_i8042};
-use crate::demo::{console, input, shell, status};
+use crate::demo::{console, disk, input, shell, status};
 use crate::keyboard::{self, Sink};
 use crate::{boot_info, cprintln, deferred, println, timer};
 
@@ -59,6 +59,9 @@ pub fn demo() {
         },
         layout.name()
     );
+    // Probing blocks (for up to a command timeout per absent drive): before any bottom half
+    // is there to be kept waiting.
+    let disk = disk::open();
     keyboard::start(
         report.host_set,
         Sink {
@@ -67,7 +70,7 @@ pub fn demo() {
         },
     );
     status::start(set);
-    shell::start();
+    shell::start(disk);
     let idle_limit = boot_info::kernel_argument("idle") != Some("none");
     let ready_at = timer::ticks();
     let idle_too_long =

@@ -237,25 +237,36 @@ fn draw_suffix(cursor: &mut Cursor, column: usize, suffix: &str) {
     }
 }
 
-/// Writes `args` into the status line (row 0), padded or cut to 80 columns. Screen only.
-pub fn set_status(args: fmt::Arguments<'_>) {
+/// Writes `args` into the status line (row 0) from the left and `right` against its right
+/// edge (kept visible however long the left part grows), the rest blank. Screen only.
+pub fn set_status(args: fmt::Arguments<'_>, right: &str) {
     struct StatusLine {
         column: usize,
+        end: usize,
     }
     impl Write for StatusLine {
         fn write_str(&mut self, s: &str) -> fmt::Result {
             for c in s.chars() {
-                put_cell(STATUS_ROW, self.column, cp437(c), STATUS);
-                self.column += 1;
+                if self.column < self.end {
+                    put_cell(STATUS_ROW, self.column, cp437(c), STATUS);
+                    self.column += 1;
+                }
             }
             Ok(())
         }
     }
+    let right_start = COLUMNS.saturating_sub(right.chars().count());
     critical_section::with(|_| {
-        let mut line = StatusLine { column: 0 };
+        let mut line = StatusLine {
+            column: 0,
+            end: right_start,
+        };
         let _ = line.write_fmt(args);
-        for column in line.column..COLUMNS {
+        for column in line.column..right_start {
             put_cell(STATUS_ROW, column, b' ', STATUS);
+        }
+        for (offset, c) in right.chars().enumerate() {
+            put_cell(STATUS_ROW, right_start + offset, cp437(c), STATUS);
         }
     });
 }

@@ -27,13 +27,14 @@ static EXIT_REQUESTED: AtomicBool = AtomicBool::new(false);
 /// How long `leds` waits for the keyboard's answer, in ticks.
 const LED_TIMEOUT_TICKS: u64 = 500;
 
-/// Starts the shell task: it shows the first prompt at its first poll.
+/// Starts the shell task with the disk it drives: it shows the first prompt at its first
+/// poll.
 ///
 /// # Panics
 ///
 /// If called twice (the slot holds one shell).
-pub fn start() {
-    if SHELL.spawn(shell()).is_err() {
+pub fn start(disk: DiskState) {
+    if SHELL.spawn(shell(disk)).is_err() {
         panic!("the shell task starts once");
     }
 }
@@ -48,12 +49,8 @@ pub fn exit_requested() -> bool {
     EXIT_REQUESTED.load(Ordering::Acquire)
 }
 
-async fn shell() {
+async fn shell(mut disk: DiskState) {
     let mut buffer = [0u8; CAPACITY * 4];
-    let mut disk = disk::open();
-    // Probing the disk blocks this task (and so every bottom half) for up to a command
-    // timeout: the latency worth showing is the shell's, from here on.
-    EXECUTOR.reset_max_latency();
     loop {
         input::show_prompt();
         let line = poll_fn(|_| match input::take_line(&mut buffer) {
@@ -264,7 +261,7 @@ fn stats() {
         executor.coalesced
     );
     cprintln!(
-        "worst latency: {} ms from schedule to run since the prompt; uptime {} ms",
+        "worst latency: {} ms from schedule to run; uptime {} ms",
         executor.max_latency,
         timer::ticks()
     );

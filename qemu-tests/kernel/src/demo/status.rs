@@ -1,4 +1,4 @@
-//! The status line (row 0): layout, scancode set, keys, interrupts, uptime and how to leave,
+//! The status line (row 0): layout, scancode set, key presses, uptime and how to leave,
 //! redrawn by a delayed bottom half four times a second.
 
 use core::sync::atomic::{AtomicU8, Ordering};
@@ -8,7 +8,7 @@ use irqkit_ps2::layout::Layout;
 
 use super::{console, input};
 use crate::deferred::EXECUTOR;
-use crate::{irq, timer};
+use crate::timer;
 
 /// Redraw period, in ticks.
 const PERIOD_TICKS: u32 = timer::TICK_HZ / 4;
@@ -30,16 +30,18 @@ pub fn refresh_soon() {
 
 fn refresh() {
     let seconds = timer::ticks() / u64::from(timer::TICK_HZ);
-    console::set_status(format_args!(
-        " irqkit demo | {} set {} | keys {} irq1 {} | up {}:{:02}:{:02} | leave: exit, Alt+2 quit",
-        input::layout().name(),
-        HOST_SET.load(Ordering::Relaxed),
-        input::presses(),
-        irq::handled_count(irq::KEYBOARD),
-        seconds / 3600,
-        seconds / 60 % 60,
-        seconds % 60,
-    ));
+    console::set_status(
+        format_args!(
+            " irqkit demo | {}, set {} | keys {} | up {}:{:02}:{:02}",
+            input::layout().name(),
+            HOST_SET.load(Ordering::Relaxed),
+            input::presses(),
+            seconds / 3600,
+            seconds / 60 % 60,
+            seconds % 60,
+        ),
+        "leave: exit, Alt+2 quit ",
+    );
     // Cannot fail: the period is far below MAX_DELAY.
     let _ = REFRESH.reschedule_after(PERIOD_TICKS);
 }
