@@ -627,7 +627,13 @@ impl Tmux {
 
     fn command(&self) -> Command {
         let mut command = Command::new("tmux");
-        command.args(["-L", &self.socket]);
+        // UTF-8 whatever the caller's locale: the German test types ä and ß, and QEMU's
+        // curses display reads the terminal's characters through the locale.
+        command
+            .args(["-u", "-L", &self.socket])
+            .env("LANG", "C.UTF-8")
+            .env_remove("LC_ALL")
+            .env_remove("LC_CTYPE");
         command
     }
 
