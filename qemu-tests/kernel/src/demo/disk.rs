@@ -68,16 +68,18 @@ impl TimeSource for Clock {
     }
 }
 
-/// How long one command may keep the channel busy while probing. QEMU ignores commands to
-/// an absent slave, and the driver's default (10 s, for real disks) would be spent on it.
-const PROBE_COMMAND_TIMEOUT_US: u32 = 500_000;
-
 /// IRQ 14: irqkit-ata's top half (acknowledges the drive, wakes the waiting transfer).
 fn irq14(_irq: u8) {
     let _ = ata_disk::PRIMARY_IRQ.handle(&mut ports());
 }
 
-/// Opens the primary channel (DMA, IRQ 14) and looks for a disk on its master.
+/// Opens the primary channel (DMA, IRQ 14) and looks for a disk on its master. Without a
+/// usable disk, the state says so and each disk command answers that in one line.
+///
+/// # Panics
+///
+/// If there is no IDE controller or the channel fails while probing (the machine, not
+/// anything typed).
 pub fn open() -> DiskState {
     let absent = |reason: &dyn fmt::Display| {
         cprintln!("Disk: unusable ({reason}); the disk commands will say so.");
@@ -113,14 +115,12 @@ pub fn open() -> DiskState {
         Err(error) => return absent(&error),
     };
     irq::register(irq::PRIMARY_ATA, irq14);
-    let timeouts = channel.options().timeouts;
-    channel.options_mut().timeouts.command_us = PROBE_COMMAND_TIMEOUT_US;
-    // QEMU finishes a soft reset in its main loop: under host load the first probe can miss
-    // the master (see `ata_disk::PROBE_ATTEMPTS`), so probe again before giving up.
+    // QEMU finishes a soft reset in its main loop: under host load a probe can miss the
+    // master, or the first command after it can reach a drive still resetting.
+    // `ata_disk::probe` probes with a short timeout and waits until the found drive is
+    // selected and idle; probe again before giving up (see `ata_disk::PROBE_ATTEMPTS`).
     for _ in 0..ata_disk::PROBE_ATTEMPTS {
-        if let Err(error) = channel.probe() {
-            return absent(&error);
-        }
+        ata_disk::probe(&mut channel);
         if channel
             .drive(Drive::Master)
             .is_some_and(|info| info.is_disk())
@@ -128,7 +128,6 @@ pub fn open() -> DiskState {
             break;
         }
     }
-    channel.options_mut().timeouts = timeouts;
     let (sectors, bench) = data.split_at_mut(64 << 10);
     let bench = &mut bench[..BENCH_BYTES];
     let info = channel.drive(Drive::Master).filter(|info| info.is_disk());
