@@ -605,15 +605,19 @@ fn bad_options_are_one_clear_error() {
     }
 }
 
-/// A private tmux server (its own socket) holding one detached session, killed on drop.
+/// A private tmux server (its own socket file) holding one detached session; dropping it
+/// kills the server and removes the socket.
 struct Tmux {
-    socket: String,
+    socket: std::path::PathBuf,
 }
 
 impl Tmux {
     /// Starts `command` in a detached 80x30 session.
     fn start(name: &str, command: &str) -> Self {
-        let socket = format!("irqkit-demo-test-{}-{name}", std::process::id());
+        let socket = std::env::temp_dir().join(format!(
+            "irqkit-demo-test-{}-{name}.tmux",
+            std::process::id()
+        ));
         let tmux = Self { socket };
         let status = tmux
             .command()
@@ -630,7 +634,9 @@ impl Tmux {
         // UTF-8 whatever the caller's locale: the German test types ä and ß, and QEMU's
         // curses display reads the terminal's characters through the locale.
         command
-            .args(["-u", "-L", &self.socket])
+            .arg("-u")
+            .arg("-S")
+            .arg(&self.socket)
             .env("LANG", "C.UTF-8")
             .env_remove("LC_ALL")
             .env_remove("LC_CTYPE");
@@ -704,6 +710,7 @@ impl Drop for Tmux {
     fn drop(&mut self) {
         // Ends this test's own server and with it QEMU, if the test failed half-way.
         let _ = self.command().arg("kill-server").status();
+        let _ = std::fs::remove_file(&self.socket);
     }
 }
 
