@@ -100,6 +100,45 @@ fn reset_latency_keeps_bsy() {
     assert_eq!(rig.status(), 0x50);
 }
 
+/// QEMU finishes SRST in its main loop: until then every unit is busy, so writes are
+/// dropped even while the absent slave (status 0x00) is selected, the select of the master
+/// included; after the reset the slave is still selected and the device register reads 0xA0.
+#[test]
+fn a_late_reset_with_the_absent_slave_selected_drops_the_select_of_the_master() {
+    let mut rig = Rig::new(
+        IdeChannel::primary()
+            .with_master(AtaDisk::new(100))
+            .with_reset_latency(Duration::from_millis(5)),
+    );
+    rig.select(0xB0);
+    rig.bus.write8(CTRL, 0x06);
+    rig.advance(5);
+    rig.bus.write8(CTRL, 0x02);
+    rig.advance(2_000);
+    assert_eq!(
+        rig.alt_status(),
+        0x00,
+        "the absent slave reads 0x00 meanwhile"
+    );
+    rig.select(0xA0);
+    assert_eq!(rig.bus.read8(CMD + 6), 0xB0, "the select was dropped");
+    assert_eq!(rig.alt_status(), 0x00);
+    assert_eq!(rig.ide.with(|c| c.selected()), Unit::Slave);
+    rig.bus.write8(CMD + 2, 0x55);
+    rig.select(0xA0);
+    rig.bus.write8(CMD + 7, 0xEC);
+    rig.advance(2_994);
+    assert_eq!(rig.ide.with(|c| c.selected()), Unit::Slave);
+    rig.advance(1);
+    // Reset done: the slave is still selected but the device register reads 0xA0.
+    assert_eq!(rig.bus.read8(CMD + 6), 0xA0);
+    assert_eq!((rig.alt_status(), rig.edges()), (0x00, 0));
+    rig.select(0xA0);
+    assert_eq!(rig.alt_status(), 0x50);
+    assert_eq!(rig.bus.read8(CMD + 2), 0x01, "the count write was dropped");
+    assert!(rig.ide.with_disk(Unit::Master, |d| d.commands().is_empty()));
+}
+
 #[test]
 fn atapi_aborts_identify_device_and_answers_identify_packet() {
     let mut rig = Rig::new(IdeChannel::primary().with_master(Drive::Atapi));

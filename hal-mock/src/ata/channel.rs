@@ -516,9 +516,9 @@ impl IdeChannel {
         self.dma = None;
         for unit in &mut self.units {
             unit.pio = None;
-            if !matches!(unit.drive, Drive::Absent) {
-                unit.status |= status::BSY;
-            }
+            // Absent units too (QEMU sets BSY on both): their status still reads 0x00, but
+            // register writes (a select included) are dropped while one is selected.
+            unit.status |= status::BSY;
         }
         self.after(self.reset_latency, Deferred::Reset, ctx);
     }
