@@ -9,6 +9,12 @@ pub struct Timeouts {
     /// The channel to go idle before a command, each DRQ block, and the end of a transfer.
     /// Default 10 s.
     pub command_us: u32,
+    /// IDENTIFY at probe: how long the status may stay 0x00 after the command before the
+    /// position counts as empty. A drive that is there sets BSY, DRQ or ERR at once; nothing
+    /// does when no device takes the command (QEMU ignores commands to an absent device 1,
+    /// real device 0 answers register reads for an absent device 1 with status 0x00), so
+    /// probing does not wait [`command_us`](Self::command_us) for it. Default 100 ms.
+    pub identify_us: u32,
     /// FLUSH CACHE (writing back a large cache). Default 31 s.
     pub flush_us: u32,
     /// With interrupt completion: how long a completion the bus master shows may go without
@@ -22,6 +28,7 @@ impl Default for Timeouts {
         Timeouts {
             reset_us: 31_000_000,
             command_us: 10_000_000,
+            identify_us: 100_000,
             flush_us: 31_000_000,
             lost_irq_us: 100_000,
         }

@@ -145,7 +145,7 @@ pub enum Error {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum Phase {
-    /// BSY to clear after a soft reset.
+    /// A drive to answer after a soft reset (selected, BSY clear).
     Reset,
     /// BSY and DRQ to clear before selecting a drive or loading the taskfile.
     Select,
@@ -178,7 +178,7 @@ pub enum Unsupported {
 impl fmt::Display for Phase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Phase::Reset => "BSY to clear after reset",
+            Phase::Reset => "a drive to answer (selected, BSY clear) after reset",
             Phase::Select => "the channel to be idle before a command",
             Phase::DataRequest => "DRQ during a PIO transfer",
             Phase::Completion => "command completion",

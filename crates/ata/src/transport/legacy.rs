@@ -26,6 +26,28 @@ pub(crate) const CTRL_HOB: u8 = 0x80;
 /// Reads of alternate status that make the 400 ns a drive needs after a select.
 const SELECT_SETTLE_READS: usize = 5;
 
+/// Device register: device 1 (slave) selected.
+const DEV_SLAVE: u8 = 0x10;
+
+/// What a drive position shows once selected (see [`Legacy::answer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Answer {
+    /// Status 0xFF: nothing drives the bus.
+    Floating,
+    /// The device register reads back the other position: the select was dropped (writes
+    /// are ignored while the selected drive is busy, also during a reset the device finishes
+    /// late, as QEMU does in its main loop).
+    NotSelected,
+    /// Selected and busy.
+    Busy,
+    /// Selected and not busy: a status other than 0x00, or 0x00 with registers that hold
+    /// what is written (an ATAPI device after reset).
+    Ready,
+    /// Status 0x00 and registers that do not hold what is written: no device (QEMU's absent
+    /// unit), or a select that did not take after all.
+    Silent,
+}
+
 /// The register operations of a channel, over borrowed ports.
 pub(crate) struct Legacy<'a, P> {
     pub(crate) io: &'a mut P,
@@ -64,6 +86,30 @@ impl<P: PortIo> Legacy<'_, P> {
         let port = self.cmd(DEVICE);
         self.io.write8(port, device);
         self.settle()
+    }
+
+    /// Selects the drive with device register `device` and tells what answers there. The
+    /// device register is read back because a select is silently dropped while the drive
+    /// selected before is busy, and the status read would then be the other drive's.
+    pub(crate) fn answer(&mut self, device: u8) -> Answer {
+        self.select(device);
+        let port = self.cmd(DEVICE);
+        let back = self.io.read8(port);
+        let status = self.alt_status();
+        if status == 0xFF {
+            return Answer::Floating;
+        }
+        // 0x00: no unit drives the register at all (QEMU's channel without drives).
+        if back != 0 && back & DEV_SLAVE != device & DEV_SLAVE {
+            return Answer::NotSelected;
+        }
+        if status & Status::BSY.bits() != 0 {
+            Answer::Busy
+        } else if status != 0 || self.echo() {
+            Answer::Ready
+        } else {
+            Answer::Silent
+        }
     }
 
     /// Reads alternate status a few times (400 ns on any ISA-speed bus) and returns the last.
@@ -180,9 +226,4 @@ impl<P: PortIo> Legacy<'_, P> {
             }
         }
     }
-}
-
-/// Whether an alternate-status value says "no device here".
-pub(crate) fn absent(status: u8) -> bool {
-    Status::is_floating(status)
 }

@@ -21,6 +21,7 @@ pub fn short_timeouts() -> Timeouts {
     Timeouts {
         reset_us: 100_000,
         command_us: 50_000,
+        identify_us: 5_000,
         flush_us: 100_000,
         lost_irq_us: 2_000,
     }
