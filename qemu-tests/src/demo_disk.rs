@@ -21,9 +21,9 @@ const FAT16_LBA: u8 = 0x0E;
 pub const README: &str = "\
 Welcome to the irqkit demo disk.
 
-This FAT16 volume was written on the host by the fatfs crate. The kernel reads it
-through irqkit-ata (PIO, or bus-master DMA completed by IRQ 14) and a FAT library
-over the driver's block-device adapter.
+This FAT16 volume was written on the host by the fatfs crate. The kernel
+reads it through irqkit-ata (PIO, or bus-master DMA completed by IRQ 14)
+and a FAT library over the driver's block-device adapter.
 
 Try: ls, cat HELLO.TXT, ls DOCS, write-file NOTES.TXT hello, read 0, bench.
 ";
@@ -133,6 +133,15 @@ pub fn list_dir(image: &[u8], path: &str) -> io::Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `cat` prints to the kernel's 80-column console: a longer line would wrap mid-word.
+    #[test]
+    fn every_line_of_the_default_files_fits_the_console() {
+        let texts = core::iter::once(README).chain(FILES.iter().map(|(_, text)| *text));
+        for line in texts.flat_map(str::lines) {
+            assert!(line.chars().count() < 80, "{line:?} wraps on the console");
+        }
+    }
 
     #[test]
     fn the_default_image_holds_its_files() {
