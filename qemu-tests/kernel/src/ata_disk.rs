@@ -13,12 +13,12 @@ use irqkit_ata::{Channel, ChannelIrq, ChannelRegs, Drive, IrqOutcome, Options, W
 use irqkit_hal::critical_section::{self, Mutex};
 use irqkit_hal::dma::IdentityMap;
 use irqkit_hal::x86::interrupts;
-use irqkit_hal::{poll_until, DelayNs, PortIo};
+use irqkit_hal::DelayNs;
 
 use crate::delay::PitDelay;
 use crate::dma_region::{self, DmaRegion};
 use crate::port::{ports, Ports};
-use crate::{ide, irq, println, tsc};
+use crate::{ide, irq, tsc};
 
 /// Bytes of one PRD table: 512 entries, the most QEMU reads.
 pub const PRD_TABLE_BYTES: usize = 4096;
@@ -122,22 +122,7 @@ pub fn open(interrupts: bool) -> (Disk, Setup) {
         .with_wait(Halt)
         .with_options(options);
     irq::register(irq::PRIMARY_ATA, irq14);
-    let mut found = probe(&mut disk);
-    for attempt in 2..=PROBE_ATTEMPTS {
-        if disk
-            .drive(Drive::Master)
-            .is_some_and(|drive| drive.is_disk())
-        {
-            break;
-        }
-        // A known race (see PROBE_ATTEMPTS): say so on serial, then probe again.
-        println!(
-            "WARNING: probe found {found:?} ({:?}); probing again (attempt {attempt})",
-            disk.stats()
-        );
-        settle(disk.regs(), false);
-        found = probe(&mut disk);
-    }
+    let found = probe(&mut disk);
     assert!(
         disk.drive(Drive::Master)
             .is_some_and(|drive| drive.is_disk()),
@@ -148,22 +133,12 @@ pub fn open(interrupts: bool) -> (Disk, Setup) {
     (disk, Setup { secondary, data })
 }
 
-/// How long probing waits for a drive to answer IDENTIFY. QEMU ignores commands to an
-/// absent slave (its status reads 0x00 and never changes), and the driver's default command
-/// timeout (10 s) would be spent on it at every probe.
-const PROBE_COMMAND_TIMEOUT_US: u32 = 1_000_000;
+/// Probes a case or the demo allows a channel before giving up on what it should hold. The
+/// driver's probe waits until QEMU has finished its soft reset (in its main loop, later than
+/// the guest clears SRST), so the first one finds the drives; [`open`] probes once.
+pub const PROBE_ATTEMPTS: u32 = 2;
 
-/// Probes of the primary channel before giving up on finding its master.
-///
-/// QEMU performs a soft reset (SRST) in a main-loop bottom half, so under host load the
-/// drives stay internally busy for a while after SRST is cleared. The driver's probe selects
-/// the slave last before the reset; while the (absent) slave is busy, QEMU drops the write
-/// that selects the master, and the absent slave's status reads 0x00, which passes for "not
-/// busy": the master's IDENTIFY then goes to the absent slave and times out. A second probe
-/// starts from a settled channel.
-pub const PROBE_ATTEMPTS: u32 = 3;
-
-/// Probes `channel` with [`PROBE_COMMAND_TIMEOUT_US`], then restores its timeouts.
+/// Probes `channel` with the driver's default timeouts.
 ///
 /// # Panics
 ///
@@ -175,53 +150,9 @@ where
     M: irqkit_hal::dma::DmaMap,
     W: Wait,
 {
-    let timeouts = channel.options().timeouts;
-    channel.options_mut().timeouts.command_us = PROBE_COMMAND_TIMEOUT_US;
-    let found = channel.probe();
-    channel.options_mut().timeouts = timeouts;
-    let found = found.unwrap_or_else(|error| panic!("probe: {error}"));
-    if let Some(index) = found.iter().position(Option::is_some) {
-        settle(channel.regs(), index == 1);
-    }
-    found
-}
-
-/// Device register: drive 1 (slave) selected.
-const DEVICE_SLAVE: u8 = 0x10;
-/// Status: busy.
-const STATUS_BUSY: u8 = 0x80;
-/// How long [`settle`] waits for QEMU to finish a reset.
-const SETTLE_TIMEOUT_US: u32 = 5_000_000;
-
-/// Waits until the master (or with `slave`, the slave) is selected and not busy.
-///
-/// The driver's probe (and the reset after a timed-out IDENTIFY of the absent slave) asserts
-/// SRST while the slave is selected. QEMU finishes a reset later, in a main-loop bottom half;
-/// until then the drives are busy, QEMU drops register writes (the select of the master
-/// included) and the absent slave's status reads 0x00, so the driver takes the reset as done.
-/// On a loaded host the next command can then go to a drive that is still resetting and be
-/// lost. Here the kernel selects the drive itself, checks that the device register reads
-/// back with it selected, and waits for BSY to clear, so the reset has really finished.
-///
-/// # Panics
-///
-/// If the channel does not settle within [`SETTLE_TIMEOUT_US`].
-fn settle(regs: ChannelRegs, slave: bool) {
-    let select = 0xA0 | if slave { DEVICE_SLAVE } else { 0 };
-    let mut io = ports();
-    let device = regs.command + 6;
-    let settled = poll_until(&mut PitDelay, SETTLE_TIMEOUT_US, 100, || {
-        io.write8(device, select);
-        let selected = io.read8(device) & DEVICE_SLAVE == select & DEVICE_SLAVE;
-        let status = io.read8(regs.control);
-        (selected && status & STATUS_BUSY == 0).then_some(status)
-    });
-    if let Err(error) = settled {
-        panic!(
-            "the channel at {:#x} did not settle after probing: {error}",
-            regs.command
-        );
-    }
+    channel
+        .probe()
+        .unwrap_or_else(|error| panic!("probe: {error}"))
 }
 
 /// What a case gets besides the channel.
