@@ -16,7 +16,7 @@ use crate::{Error, Phase};
 const SILENT_ANSWERS: u32 = 2;
 
 impl<P: PortIo, D: DelayNs, M: DmaMap, W: Wait> Channel<P, D, M, W> {
-    /// Finds the drives: presence (floating bus, register echo), soft reset (waiting until
+    /// Finds the drives: presence (floating bus, status, signature), soft reset (waiting until
     /// each position, selected with the device register read back, answers or shows it is
     /// empty), signature, IDENTIFY (IDENTIFY PACKET for ATAPI devices, which are reported but
     /// never used as disks), and SET MULTIPLE for disks that support it. Returns the kind of

@@ -111,9 +111,9 @@ fn atapi_slave_found_after_a_late_reset() {
     );
 }
 
-/// Registers that hold what is written and a status that stays 0x00 whatever the command: a
-/// position nothing answers for but whose registers echo (device 0 answering register reads
-/// for an absent device 1 on real hardware).
+/// Registers that hold what is written, an ATAPI signature and a status that stays 0x00
+/// whatever the command: positions that look like an ATAPI device after reset but take no
+/// command (device 0, an ATAPI device, answering register reads for an absent device 1).
 struct Echoing {
     regs: [u8; 8],
     commands: Rc<Cell<u32>>,
@@ -157,7 +157,7 @@ fn identify_left_at_status_zero_is_no_device_after_the_identify_timeout() {
     let now = Rc::new(Cell::new(0));
     let commands = Rc::new(Cell::new(0));
     let ports = Echoing {
-        regs: [0; 8],
+        regs: [0, 0, 1, 1, 0x14, 0xEB, 0xA0, 0],
         commands: commands.clone(),
     };
     let timeouts = Timeouts::default();

@@ -74,7 +74,9 @@ impl Unit {
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub enum Drive {
-    /// Nothing: registers read 0x00 (QEMU), commands to an absent slave are ignored.
+    /// Nothing: status and error read 0x00 (QEMU); the taskfile registers hold what is
+    /// written (all read 0x00 when both units are absent); commands to an absent slave are
+    /// ignored.
     #[default]
     Absent,
     /// An ATA hard disk.
@@ -161,6 +163,7 @@ impl UnitState {
         self.error = 0x01;
         match &mut self.drive {
             Drive::Absent => {
+                self.tf.set_signature(Signature::Nothing);
                 self.status = 0;
                 self.error = 0;
             }
@@ -551,16 +554,11 @@ impl IdeChannel {
                     unit.error
                 }
             }
-            2..=5 if absent => 0,
+            // QEMU: an absent unit's taskfile reads back (so a register echo passes) unless
+            // the channel has no drive at all.
+            2..=6 if self.units.iter().all(|u| matches!(u.drive, Drive::Absent)) => 0,
             2..=5 => unit.tf.read(reg, hob),
-            6 => {
-                let all_absent = self.units.iter().all(|u| matches!(u.drive, Drive::Absent));
-                if all_absent {
-                    0
-                } else {
-                    unit.tf.select
-                }
-            }
+            6 => unit.tf.select,
             _ => {
                 let value = if absent { 0 } else { unit.status };
                 // Reading status acknowledges the interrupt (QEMU lowers the line always).

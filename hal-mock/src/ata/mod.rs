@@ -16,15 +16,17 @@
 //!   ignored while the selected drive has BSY or DRQ; device register select; status read
 //!   acknowledges the interrupt (lowers the line), alternate status does not; data port
 //!   16- and 32-bit (byte reads give 0xFF), reads without DRQ give 0 and do not advance.
-//! - Absent units (QEMU): registers read 0x00 (the device register too when both are
-//!   absent); commands to an absent slave are ignored, no interrupt; an absent master
-//!   aborts with an interrupt while still reading 0x00.
+//! - Absent units (QEMU): status and error read 0x00, the other registers hold what is
+//!   written (a register echo passes; signature 01 01 FF FF after a reset), all read 0x00
+//!   when both units are absent; commands to an absent slave are ignored, no interrupt; an
+//!   absent master aborts with an interrupt while still reading 0x00.
 //! - Soft reset (SRST rising): a DMA in flight completes first (QEMU drains it), every unit
 //!   is BSY until the next clock step (or [`IdeChannel::with_reset_latency`]: QEMU finishes
 //!   the reset later, in its main loop), so register writes, the select of the other unit
 //!   included, are dropped meanwhile, also while an absent unit (reading 0x00) is selected;
 //!   then the
-//!   signatures (01 01 00 00 for a disk, 01 01 14 EB for ATAPI), error 0x01, status 0x50
+//!   signatures (01 01 00 00 for a disk, 01 01 14 EB for ATAPI, 01 01 FF FF for nothing),
+//!   error 0x01, status 0x50
 //!   (0x00 for ATAPI), the device register 0xA0 with the selected unit unchanged and SRST
 //!   cleared, as QEMU does.
 //! - Commands: IDENTIFY DEVICE (QEMU's words), READ/WRITE SECTORS (EXT), READ/WRITE

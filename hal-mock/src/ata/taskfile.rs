@@ -35,6 +35,8 @@ pub(crate) const SECTORS_PER_TRACK: u64 = 63;
 pub(crate) enum Signature {
     Ata,
     Atapi,
+    /// QEMU's signature of a unit without a drive.
+    Nothing,
 }
 
 /// Registers 1..=6 of one drive, with the previous ("HOB") value of each FIFO.
@@ -158,6 +160,7 @@ impl Taskfile {
         (self.lcyl, self.hcyl) = match signature {
             Signature::Ata => (0x00, 0x00),
             Signature::Atapi => (0x14, 0xEB),
+            Signature::Nothing => (0xFF, 0xFF),
         };
     }
 }

@@ -3,7 +3,7 @@
 use irqkit_hal::PortIo;
 
 use super::ChannelRegs;
-use crate::command::{AddressMode, Status, Taskfile};
+use crate::command::{AddressMode, DeviceKind, Status, Taskfile};
 
 /// Command block offsets.
 pub(crate) const DATA: u16 = 0;
@@ -40,11 +40,11 @@ pub(crate) enum Answer {
     NotSelected,
     /// Selected and busy.
     Busy,
-    /// Selected and not busy: a status other than 0x00, or 0x00 with registers that hold
-    /// what is written (an ATAPI device after reset).
+    /// Selected and not busy: a status other than 0x00, or 0x00 with an ATAPI signature (an
+    /// ATAPI device after reset).
     Ready,
-    /// Status 0x00 and registers that do not hold what is written: no device (QEMU's absent
-    /// unit), or a select that did not take after all.
+    /// Status 0x00 without an ATAPI signature: no device (QEMU's absent unit), or a select
+    /// that did not take after all.
     Silent,
 }
 
@@ -104,8 +104,14 @@ impl<P: PortIo> Legacy<'_, P> {
             return Answer::NotSelected;
         }
         if status & Status::BSY.bits() != 0 {
-            Answer::Busy
-        } else if status != 0 || self.echo() {
+            return Answer::Busy;
+        }
+        // Status 0x00 is what an ATAPI device shows after a reset (no DRDY), with its
+        // signature; anything else with 0x00 is nobody: QEMU's absent unit (whose other
+        // registers echo what is written, 01 01 FF FF after a reset), device 0 answering for
+        // an absent device 1, a bus pulled low.
+        let (mid, high) = self.signature();
+        if status != 0 || DeviceKind::from_signature(mid, high).is_atapi() {
             Answer::Ready
         } else {
             Answer::Silent
@@ -174,18 +180,6 @@ impl<P: PortIo> Legacy<'_, P> {
         let m = self.io.read8(self.cmd(LBA_MID));
         let h = self.io.read8(self.cmd(LBA_HIGH));
         (m, h)
-    }
-
-    /// Writes 0x55 / 0xAA to sector count and LBA low and reads them back: a device (or the
-    /// shadow registers of one) is there when both stick.
-    pub(crate) fn echo(&mut self) -> bool {
-        let (c, l) = (self.cmd(COUNT), self.cmd(LBA_LOW));
-        self.io.write8(c, 0x55);
-        self.io.write8(l, 0xAA);
-        let ok = self.io.read8(c) == 0x55 && self.io.read8(l) == 0xAA;
-        self.io.write8(c, 0xAA);
-        self.io.write8(l, 0x55);
-        ok && self.io.read8(c) == 0xAA && self.io.read8(l) == 0x55
     }
 
     /// Reads one DRQ block into `buf` (whose length is even). `string` picks one string
