@@ -19,8 +19,7 @@ fn run(qemu: Qemu) -> Outcome {
         .and_then(|running| running.wait())
         .and_then(Outcome::expect_success)
         .unwrap_or_else(|error| panic!("{error}"));
-    // The kernel's recoveries (a probe repeated after QEMU's asynchronous reset), shown in
-    // the test log.
+    // WARNING lines of the kernel, shown in the test log.
     for warning in outcome.serial.iter().filter(|l| l.starts_with("WARNING:")) {
         eprintln!("{}: {warning}", outcome.test);
     }

@@ -133,11 +133,6 @@ pub fn open(interrupts: bool) -> (Disk, Setup) {
     (disk, Setup { secondary, data })
 }
 
-/// Probes a case or the demo allows a channel before giving up on what it should hold. The
-/// driver's probe waits until QEMU has finished its soft reset (in its main loop, later than
-/// the guest clears SRST), so the first one finds the drives; [`open`] probes once.
-pub const PROBE_ATTEMPTS: u32 = 2;
-
 /// Probes `channel` with the driver's default timeouts.
 ///
 /// # Panics

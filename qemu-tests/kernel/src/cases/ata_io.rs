@@ -125,15 +125,7 @@ pub fn ata_read() {
     // QEMU's default empty CD-ROM as master (`secondary=atapi`), which is reported and
     // refused as a disk.
     let mut secondary = Channel::new(ports(), PitDelay, memory.secondary);
-    let mut found = ata_disk::probe(&mut secondary);
-    // The SRST race of `ata_disk::PROBE_ATTEMPTS` can hide QEMU's CD-ROM: probe again.
-    for _ in 1..ata_disk::PROBE_ATTEMPTS {
-        if found[0].is_some() || boot_info::kernel_argument("secondary") != Some("atapi") {
-            break;
-        }
-        println!("WARNING: secondary probe found {found:?}; probing again");
-        found = ata_disk::probe(&mut secondary);
-    }
+    let found = ata_disk::probe(&mut secondary);
     println!("secondary found={found:?}");
     let mut sector = [0u8; 512];
     let error = secondary.read(Drive::Master, 0, &mut sector).unwrap_err();

@@ -115,19 +115,7 @@ pub fn open() -> DiskState {
         Err(error) => return absent(&error),
     };
     irq::register(irq::PRIMARY_ATA, irq14);
-    // QEMU finishes a soft reset in its main loop: under host load a probe can miss the
-    // master, or the first command after it can reach a drive still resetting.
-    // `ata_disk::probe` probes with a short timeout and waits until the found drive is
-    // selected and idle; probe again before giving up (see `ata_disk::PROBE_ATTEMPTS`).
-    for _ in 0..ata_disk::PROBE_ATTEMPTS {
-        ata_disk::probe(&mut channel);
-        if channel
-            .drive(Drive::Master)
-            .is_some_and(|info| info.is_disk())
-        {
-            break;
-        }
-    }
+    ata_disk::probe(&mut channel);
     let (sectors, bench) = data.split_at_mut(64 << 10);
     let bench = &mut bench[..BENCH_BYTES];
     let info = channel.drive(Drive::Master).filter(|info| info.is_disk());
