@@ -13,6 +13,7 @@
 //! | async tasks | `static T: TaskSlot<N> = TaskSlot::new(&EXEC)`, [`TaskSlot::spawn`] |
 //! | stopping a task | [`TaskSlot::abort`], or [`TaskSlot::abort_task`] with the [`TaskId`] from `spawn` |
 //! | delayed work | [`Executor::tick`] from the timer IRQ, [`Work::schedule_after`], [`sleep`] |
+//! | the state a bottom half owns between runs, lent out without masking interrupts | `static S: State<T> = State::new()`, [`State::with`] |
 //! | observability | [`Executor::stats`], [`Work::runs`], feature `defmt` |
 //! | an irqkit-intq queue that schedules its consumer | `Queue::new().with_pend(&WORK)` (feature `intq`, default) |
 //!
@@ -63,22 +64,38 @@
 //! feature; host tests use `critical-section/std`). An x86 kernel idles with `irqkit-hal`'s
 //! `interrupts::idle` and [`Executor::has_work`] rather than `wait_for_work` (see
 //! [`Executor`]).
+//!
+//! # Guide
+//!
+//! The [guide](https://github.com/irqkit/irqkit/blob/main/docs/GUIDE.md) wires a whole
+//! keyboard path (IRQ 1 top half, `irqkit-intq`, a bottom half with its [`State`], the
+//! `irqkit-ps2` decoder and layout) and a disk with `irqkit-ata`, in host-runnable examples.
 #![doc = include_str!("../SAFETY.md")]
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+
+// Scheduling, cancelling and task lifecycles are compare-and-swap state machines.
+#[cfg(not(any(loom, target_has_atomic = "32")))]
+compile_error!(
+    "irqkit-defer needs compare-and-swap atomics (target_has_atomic = \"32\"); this target \
+     (thumbv6m-none-eabi, say) has none. irqkit-intq works there."
+);
 
 // Declared first so its macros are visible everywhere.
 mod fmt;
 
 mod executor;
+mod loom_const;
 #[cfg(feature = "intq")]
 mod pend;
+mod state;
 mod sync;
 mod task;
 mod timer;
 mod work;
 
 pub use executor::{Budget, Clock, Executor, Pender, RunError, RunReport, Runner, Stats, Stop};
+pub use state::{State, StateError};
 pub use task::{SpawnError, TaskId, TaskSlot, MAX_FUTURE_ALIGN};
 pub use timer::{sleep, DelayError, Sleep, MAX_DELAY};
 pub use work::{DisableError, EnableError, Priority, Work, MAX_DISABLE_DEPTH};

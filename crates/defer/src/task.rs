@@ -28,13 +28,15 @@
 use core::cell::UnsafeCell;
 use core::fmt;
 use core::future::Future;
+use core::marker::PhantomData;
 use core::mem::{self, MaybeUninit};
 use core::pin::Pin;
 use core::ptr;
 use core::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 use crate::executor::Executor;
-use crate::sync::{maybe_const_fn, AtomicU32, Ordering};
+use crate::loom_const::const_unless_loom;
+use crate::sync::{AtomicU32, Ordering};
 use crate::work::{Handler, Priority, Work, WorkRef};
 
 const EMPTY: u32 = 0;
@@ -144,8 +146,88 @@ impl<const N: usize> fmt::Debug for TaskSlot<N> {
     }
 }
 
+/// The compile-time check of [`TaskSlot::spawn`]: a future `F` fits a slot of `N` bytes. A
+/// failure is a build error that gives both sizes.
+struct FutureFits<F, const N: usize>(PhantomData<F>);
+
+impl<F, const N: usize> FutureFits<F, N> {
+    const CHECK: () = {
+        let size = mem::size_of::<F>();
+        if size > N {
+            let mut message = Message::new();
+            message.push("future too large for its TaskSlot: the future takes ");
+            message.push_number(size);
+            message.push(" bytes, the slot holds ");
+            message.push_number(N);
+            message.push(" (TaskSlot<");
+            message.push_number(N);
+            message.push(">); give the slot at least ");
+            message.push_number(size);
+            panic!("{}", message.as_str());
+        }
+        if mem::align_of::<F>() > MAX_FUTURE_ALIGN {
+            let mut message = Message::new();
+            message.push("future alignment ");
+            message.push_number(mem::align_of::<F>());
+            message.push(" is above the slots' 16");
+            panic!("{}", message.as_str());
+        }
+    };
+}
+
+/// A build-time error message: text and numbers written into a fixed buffer by `const fn`s.
+struct Message {
+    bytes: [u8; 192],
+    len: usize,
+}
+
+impl Message {
+    const fn new() -> Self {
+        Message {
+            bytes: [0; 192],
+            len: 0,
+        }
+    }
+
+    const fn push(&mut self, text: &str) {
+        let text = text.as_bytes();
+        let mut i = 0;
+        while i < text.len() && self.len < self.bytes.len() {
+            self.bytes[self.len] = text[i];
+            self.len += 1;
+            i += 1;
+        }
+    }
+
+    const fn push_number(&mut self, mut n: usize) {
+        let mut digits = [0u8; 20];
+        let mut count = 0;
+        loop {
+            digits[count] = b'0' + (n % 10) as u8;
+            count += 1;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        while count > 0 && self.len < self.bytes.len() {
+            count -= 1;
+            self.bytes[self.len] = digits[count];
+            self.len += 1;
+        }
+    }
+
+    const fn as_str(&self) -> &str {
+        let (text, _) = self.bytes.split_at(self.len);
+        match core::str::from_utf8(text) {
+            Ok(text) => text,
+            Err(_) => "future does not fit its TaskSlot",
+        }
+    }
+}
+
 impl<const N: usize> TaskSlot<N> {
-    maybe_const_fn! {
+    const_unless_loom! {
         /// An empty slot whose tasks run on `executor` at [`Priority::Normal`].
         pub fn new(executor: &'static Executor) -> Self {
             Self {
@@ -159,7 +241,7 @@ impl<const N: usize> TaskSlot<N> {
         }
     }
 
-    maybe_const_fn! {
+    const_unless_loom! {
         /// The same slot with its tasks at `priority`.
         #[must_use]
         pub fn with_priority(mut self, priority: Priority) -> Self {
@@ -177,8 +259,20 @@ impl<const N: usize> TaskSlot<N> {
     /// [`TaskId`].
     ///
     /// The future must fit: `size_of::<F>() <= N` and `align_of::<F>() <= 16`, checked when
-    /// the call is compiled (a build error, not a run-time one). It must be `Send`: the
-    /// executor may poll it on another thread (or in another context) than the spawner's.
+    /// the call is compiled. A future too large is a build error that gives both sizes:
+    /// "future too large for its TaskSlot: the future takes 97 bytes, the slot holds 64
+    /// (TaskSlot<64>); give the slot at least 97".
+    ///
+    /// ```compile_fail,E0080
+    /// use irqkit_defer::{Executor, TaskSlot};
+    /// static EXEC: Executor = Executor::new();
+    /// static SLOT: TaskSlot<64> = TaskSlot::new(&EXEC);
+    /// let buffer = [0u8; 96];
+    /// SLOT.spawn(async move { core::hint::black_box(buffer); }).ok();
+    /// ```
+    ///
+    /// It must be `Send`: the executor may poll it on another thread (or in another context)
+    /// than the spawner's.
     ///
     /// ```compile_fail,E0277
     /// use irqkit_defer::{Executor, TaskSlot};
@@ -202,16 +296,8 @@ impl<const N: usize> TaskSlot<N> {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        const {
-            assert!(
-                mem::size_of::<F>() <= N,
-                "future too large for this TaskSlot"
-            );
-            assert!(
-                mem::align_of::<F>() <= MAX_FUTURE_ALIGN,
-                "future alignment above 16"
-            );
-        }
+        // Checked when the call is compiled; the error gives both sizes.
+        let () = FutureFits::<F, N>::CHECK;
         let mut word = self.lifecycle.load(Ordering::Relaxed);
         loop {
             if word & STATE != EMPTY {
@@ -492,6 +578,7 @@ unsafe fn wake(data: *const ()) {
 unsafe fn drop_waker(_: *const ()) {}
 
 /// [`TaskSlot::spawn`] refused; the future is handed back.
+#[non_exhaustive]
 pub enum SpawnError<F> {
     /// The slot holds a task that has not finished.
     Occupied(F),
@@ -521,6 +608,8 @@ impl<F> fmt::Display for SpawnError<F> {
         }
     }
 }
+
+impl<F> core::error::Error for SpawnError<F> {}
 
 #[cfg(feature = "defmt")]
 impl<F> defmt::Format for SpawnError<F> {

@@ -14,7 +14,8 @@ use core::ptr::{self, NonNull};
 use core::task::{Context, Poll};
 
 use crate::executor::Executor;
-use crate::sync::{maybe_const_fn, AtomicBool, AtomicPtr, AtomicU32, Ordering};
+use crate::loom_const::const_unless_loom;
+use crate::sync::{AtomicBool, AtomicPtr, AtomicU32, Ordering};
 use crate::task::work_of_waker;
 use crate::work::{Work, WorkRef};
 
@@ -29,7 +30,7 @@ pub(crate) struct TimerLink {
 }
 
 impl TimerLink {
-    maybe_const_fn! {
+    const_unless_loom! {
         pub(crate) fn new() -> Self {
             Self {
                 next: AtomicPtr::new(ptr::null_mut()),
@@ -237,6 +238,7 @@ impl Work {
 /// A delay was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum DelayError {
     /// The delay is longer than the wrapping tick arithmetic can order.
     TooLong {
@@ -260,6 +262,8 @@ impl fmt::Display for DelayError {
         }
     }
 }
+
+impl core::error::Error for DelayError {}
 
 /// Suspends the calling task for `ticks` ticks of its executor, counted from the first poll
 /// (the `timer_sleep` of Pintos without the busy-wait: the timer interrupt's

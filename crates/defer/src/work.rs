@@ -22,7 +22,8 @@ use core::fmt;
 use core::ptr::NonNull;
 
 use crate::executor::Executor;
-use crate::sync::{maybe_const_fn, AtomicPtr, AtomicU32, Ordering};
+use crate::loom_const::const_unless_loom;
+use crate::sync::{AtomicPtr, AtomicU32, Ordering};
 use crate::timer::TimerLink;
 
 pub(crate) const PENDING: u32 = 1 << 0;
@@ -126,7 +127,7 @@ impl fmt::Debug for Work {
 }
 
 impl Work {
-    maybe_const_fn! {
+    const_unless_loom! {
         /// A work item that runs `handler` on `executor`, at [`Priority::Normal`].
         ///
         /// `const`, so items are `static`s; no allocator is involved.
@@ -135,7 +136,7 @@ impl Work {
         }
     }
 
-    maybe_const_fn! {
+    const_unless_loom! {
         pub(crate) fn with_handler(executor: &'static Executor, handler: Handler) -> Self {
             Self {
                 state: AtomicU32::new(0),
@@ -150,7 +151,7 @@ impl Work {
         }
     }
 
-    maybe_const_fn! {
+    const_unless_loom! {
         /// The same item at `priority`.
         ///
         /// ```
@@ -264,6 +265,7 @@ impl Work {
 /// [`Work::disable`] refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum DisableError {
     /// The disable depth is already at its maximum.
     TooDeep {
@@ -280,9 +282,12 @@ impl fmt::Display for DisableError {
     }
 }
 
+impl core::error::Error for DisableError {}
+
 /// [`Work::enable`] refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum EnableError {
     /// `enable` without a matching `disable`: expected depth >= 1, found 0.
     NotDisabled,
@@ -295,6 +300,8 @@ impl fmt::Display for EnableError {
         }
     }
 }
+
+impl core::error::Error for EnableError {}
 
 /// What the executor does with an item it takes off its queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

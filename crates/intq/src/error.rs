@@ -5,6 +5,7 @@ use core::fmt;
 /// [`Producer::try_push`](crate::Producer::try_push) found no free slot (the `EAGAIN` of this
 /// world). The value is handed back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PushError<T> {
     /// All `N` slots hold unread items.
     Full(T),
@@ -52,6 +53,7 @@ impl<T: fmt::Debug> core::error::Error for Overrun<T> {}
 /// [`Consumer::try_pop`](crate::Consumer::try_pop) or
 /// [`Consumer::peek`](crate::Consumer::peek) found no item (the `EAGAIN` of this world).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PopError {
     /// The producer has not published any unread item.
     Empty,

@@ -74,8 +74,8 @@
 //!
 //! ## Why the split is sound
 //!
-//! The old "split in `main`, then split (or use the queue) again in the ISR" pattern created two
-//! producers of the same queue, which is undefined behaviour for an SPSC queue. Here the only
+//! Splitting in `main` and then again (or using the queue) in the ISR would create two producers
+//! of the same queue, which is undefined behaviour for an SPSC queue. Here the only
 //! ways to get handles are [`Queue::split`], which borrows the queue mutably for as long as the
 //! handles live, and [`Queue::split_static`], which sets a one-shot flag (an atomic swap, or a
 //! critical section on targets without compare-and-swap) and fails on every later call. `split`
@@ -117,6 +117,12 @@
 //! (as with `EPOLLET`). [`WakeMode::Off`] never notifies, for polled queues. The tests
 //! `wake_modes.rs` and the loom model `no_lost_wakeup_*` check both behaviours.
 //!
+//! # Guide
+//!
+//! The [guide](https://github.com/irqkit/irqkit/blob/main/docs/GUIDE.md) wires this queue into
+//! a whole keyboard path (IRQ 1 top half, an `irqkit-defer` bottom half, the `irqkit-ps2`
+//! decoder and layout) in a host-runnable example.
+//!
 //! # Verification
 //!
 //! Unit tests, a proptest model test against `VecDeque`, tests of what safe callers can do to
@@ -136,6 +142,7 @@ mod chunk;
 mod consumer;
 mod error;
 mod index;
+mod loom_const;
 mod producer;
 mod queue;
 mod sync;

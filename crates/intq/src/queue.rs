@@ -6,23 +6,10 @@ use core::mem::MaybeUninit;
 use core::ptr;
 
 use crate::index::Ring;
+use crate::loom_const::const_unless_loom;
 use crate::sync::{fence, AtomicBool, AtomicUsize, Ordering, SlotTracker};
 use crate::wake::{Pend, Waiter, WakeMode};
 use crate::{AlreadySplit, Consumer, Producer};
-
-/// Defines a `const fn` in normal builds and a plain `fn` under loom (loom's atomics cannot be
-/// built in a constant).
-macro_rules! const_unless_loom {
-    ($(#[$attr:meta])* $vis:vis fn $name:ident($($args:tt)*) -> $ret:ty $body:block) => {
-        #[cfg(not(loom))]
-        $(#[$attr])*
-        $vis const fn $name($($args)*) -> $ret $body
-
-        #[cfg(loom)]
-        $(#[$attr])*
-        $vis fn $name($($args)*) -> $ret $body
-    };
-}
 
 /// Keeps the producer's and the consumer's fields on separate cache lines, so that one side
 /// writing its index does not evict the line the other side is working on (false sharing).

@@ -46,7 +46,10 @@ fn push_pop_keeps_order_with_full_capacity() {
                         assert_eq!(value, expected);
                         break;
                     }
-                    Err(PopError::Empty) => thread::yield_now(),
+                    Err(e) => {
+                        assert_eq!(e, PopError::Empty);
+                        thread::yield_now();
+                    }
                 }
             }
         }

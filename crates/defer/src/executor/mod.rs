@@ -9,12 +9,24 @@
 //! Before every item the urgent queues are looked at first, so an urgent bottom half scheduled
 //! during a storm of ordinary work waits for at most the run in progress.
 
+mod budget;
+mod runner;
+mod stats;
+
+pub use budget::{Budget, RunError, RunReport, Stop};
+pub use runner::Runner;
+pub(crate) use stats::Counters;
+pub use stats::Stats;
+
+use runner::Finish;
+
 use core::convert::Infallible;
 use core::fmt;
 use core::ptr::{self, NonNull};
 
 use crate::fmt::trace;
-use crate::sync::{maybe_const_fn, AtomicBool, AtomicPtr, AtomicU32, Ordering};
+use crate::loom_const::const_unless_loom;
+use crate::sync::{AtomicBool, AtomicPtr, AtomicU32, Ordering};
 use crate::work::{Handler, Priority, Taken, WorkRef};
 
 /// A free-running clock in the caller's units (TSC, SysTick, PIT ticks...), read with
@@ -95,7 +107,7 @@ impl Default for Executor {
 }
 
 impl Executor {
-    maybe_const_fn! {
+    const_unless_loom! {
         /// An executor without clock or pender.
         pub fn new() -> Self {
             Self {
@@ -115,7 +127,7 @@ impl Executor {
         }
     }
 
-    maybe_const_fn! {
+    const_unless_loom! {
         /// The same executor with a clock: enables time budgets and schedule-to-run latency.
         ///
         /// The clock is read on every schedule that makes an item pending (maybe in an
@@ -127,7 +139,7 @@ impl Executor {
         }
     }
 
-    maybe_const_fn! {
+    const_unless_loom! {
         /// The same executor with a pender, called when an empty queue gets work.
         #[must_use]
         pub fn with_pender(mut self, pender: Pender) -> Self {
@@ -419,218 +431,5 @@ impl Executor {
     /// Starts a new worst-latency measurement window; returns the old maximum.
     pub fn reset_max_latency(&self) -> u32 {
         self.stats.max_latency.swap(0, Ordering::Relaxed)
-    }
-}
-
-/// The claimed executor ([`Executor::claim`]): the one place items are run from.
-///
-/// Holding it is what guarantees that runs never overlap, so its methods take `&mut self` and
-/// skip the claim that [`Executor::run`] makes per call. Dropping it releases the executor.
-#[derive(Debug)]
-pub struct Runner<'a> {
-    executor: &'a Executor,
-}
-
-impl Runner<'_> {
-    /// [`Executor::run`] without the claim.
-    ///
-    /// # Errors
-    ///
-    /// [`RunError::NoClock`] when `budget` has a time limit and the executor has no clock.
-    pub fn run(&mut self, budget: Budget) -> Result<RunReport, RunError> {
-        self.executor.run_claimed(budget)
-    }
-
-    /// Runs until the queues are empty (no budget).
-    ///
-    /// # Errors
-    ///
-    /// None in practice: an unlimited budget has no time limit. The `Result` keeps the
-    /// signature of [`run`](Self::run).
-    pub fn run_until_idle(&mut self) -> Result<RunReport, RunError> {
-        self.run(Budget::UNLIMITED)
-    }
-
-    /// `run(budget)`, then [`Executor::wait_for_work`], forever.
-    ///
-    /// # Errors
-    ///
-    /// Returns only on misuse: [`RunError::NoClock`] for a time budget without clock.
-    pub fn run_forever(
-        &mut self,
-        budget: Budget,
-        mut wait_for_interrupt: impl FnMut(),
-    ) -> Result<Infallible, RunError> {
-        loop {
-            let report = self.run(budget)?;
-            if !report.more_work {
-                self.executor.wait_for_work(&mut wait_for_interrupt);
-            }
-        }
-    }
-}
-
-impl Drop for Runner<'_> {
-    fn drop(&mut self) {
-        self.executor.running.store(false, Ordering::Release);
-    }
-}
-
-/// Ends an item's run when the handler returns (or unwinds).
-struct Finish<'a> {
-    executor: &'a Executor,
-    item: WorkRef,
-}
-
-impl Drop for Finish<'_> {
-    fn drop(&mut self) {
-        self.item.count_run();
-        let runs = &self.executor.stats.runs;
-        runs.store(
-            runs.load(Ordering::Relaxed).wrapping_add(1),
-            Ordering::Relaxed,
-        );
-        // Release: a caller that sees the item no longer running sees the handler's writes.
-        self.executor
-            .current
-            .store(ptr::null_mut(), Ordering::Release);
-    }
-}
-
-/// Counters updated by schedulers and the executor.
-pub(crate) struct Counters {
-    coalesced: AtomicU32,
-    cancelled: AtomicU32,
-    runs: AtomicU32,
-    skipped: AtomicU32,
-    max_latency: AtomicU32,
-    pub(crate) timers_fired: AtomicU32,
-}
-
-impl Counters {
-    maybe_const_fn! {
-        fn new() -> Self {
-            Self {
-                coalesced: AtomicU32::new(0),
-                cancelled: AtomicU32::new(0),
-                runs: AtomicU32::new(0),
-                skipped: AtomicU32::new(0),
-                max_latency: AtomicU32::new(0),
-                timers_fired: AtomicU32::new(0),
-            }
-        }
-    }
-
-    // Schedules that make an item pending are not counted where they happen (that would be a
-    // read-modify-write on every schedule): each one ends in exactly one run or one successful
-    // cancel, which are counted instead.
-
-    pub(crate) fn count_coalesced(&self) {
-        self.coalesced.fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub(crate) fn count_cancel(&self) {
-        self.cancelled.fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn runs(&self) -> u32 {
-        self.runs.load(Ordering::Relaxed)
-    }
-}
-
-/// A snapshot of an executor's counters ([`Executor::stats`]). Counters wrap at 2^32.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Stats {
-    /// Schedules that made an item pending and have since been run or cancelled
-    /// (`runs + cancelled`; schedules still pending are not included). Once the executor is
-    /// idle this equals the number of schedules that returned `true`.
-    pub scheduled: u32,
-    /// Schedules of items that were already pending (merged into the pending run).
-    pub coalesced: u32,
-    /// Cancels that took back a pending run.
-    pub cancelled: u32,
-    /// Handler runs (task polls included).
-    pub runs: u32,
-    /// Queue entries dropped because the item was cancelled, or parked because it was disabled.
-    pub skipped: u32,
-    /// Worst schedule-to-run latency in clock units since the last reset (0 without a clock).
-    pub max_latency: u32,
-    /// Delayed items whose delay expired in [`Executor::tick`].
-    pub timers_fired: u32,
-}
-
-/// How much one [`Executor::run`] may do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Budget {
-    items: u32,
-    time: Option<u32>,
-}
-
-impl Budget {
-    /// No limit.
-    pub const UNLIMITED: Self = Self {
-        items: u32::MAX,
-        time: None,
-    };
-
-    /// At most `items` handler runs.
-    pub const fn items(items: u32) -> Self {
-        Self { items, time: None }
-    }
-
-    /// Additionally stop once `units` of the executor clock have passed (checked between
-    /// items; at least one item runs). Needs [`Executor::with_clock`].
-    #[must_use]
-    pub const fn with_time(mut self, units: u32) -> Self {
-        self.time = Some(units);
-        self
-    }
-}
-
-/// Why a [`Executor::run`] returned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Stop {
-    /// The queues were empty.
-    Idle,
-    /// The item budget was used up with work left.
-    ItemBudget,
-    /// The time budget was used up with work left.
-    TimeBudget,
-}
-
-/// What one [`Executor::run`] did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct RunReport {
-    /// Handlers run (task polls included).
-    pub ran: u32,
-    /// Queue entries of cancelled or disabled items that were consumed without a run.
-    pub skipped: u32,
-    /// Why the run stopped.
-    pub stop: Stop,
-    /// Whether work was queued when the run returned (call `run` again before sleeping).
-    pub more_work: bool,
-}
-
-/// [`Executor::run`] refused to start.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum RunError {
-    /// The executor is already running (re-entered from a handler or an interrupt, or used
-    /// from two threads at once).
-    Busy,
-    /// The budget has a time limit but the executor has no clock.
-    NoClock,
-}
-
-impl fmt::Display for RunError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Busy => f.write_str("executor is already running"),
-            Self::NoClock => f.write_str("time budget given to an executor without a clock"),
-        }
     }
 }

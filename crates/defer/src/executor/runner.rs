@@ -1,0 +1,83 @@
+//! The claimed executor, and the guard that ends an item's run.
+
+use core::convert::Infallible;
+use core::ptr;
+
+use super::{Budget, Executor, RunError, RunReport};
+use crate::sync::Ordering;
+use crate::work::WorkRef;
+
+/// The claimed executor ([`Executor::claim`]): the one place items are run from.
+///
+/// Holding it is what guarantees that runs never overlap, so its methods take `&mut self` and
+/// skip the claim that [`Executor::run`] makes per call. Dropping it releases the executor.
+#[derive(Debug)]
+pub struct Runner<'a> {
+    pub(super) executor: &'a Executor,
+}
+
+impl Runner<'_> {
+    /// [`Executor::run`] without the claim.
+    ///
+    /// # Errors
+    ///
+    /// [`RunError::NoClock`] when `budget` has a time limit and the executor has no clock.
+    pub fn run(&mut self, budget: Budget) -> Result<RunReport, RunError> {
+        self.executor.run_claimed(budget)
+    }
+
+    /// Runs until the queues are empty (no budget).
+    ///
+    /// # Errors
+    ///
+    /// None in practice: an unlimited budget has no time limit. The `Result` keeps the
+    /// signature of [`run`](Self::run).
+    pub fn run_until_idle(&mut self) -> Result<RunReport, RunError> {
+        self.run(Budget::UNLIMITED)
+    }
+
+    /// `run(budget)`, then [`Executor::wait_for_work`], forever.
+    ///
+    /// # Errors
+    ///
+    /// Returns only on misuse: [`RunError::NoClock`] for a time budget without clock.
+    pub fn run_forever(
+        &mut self,
+        budget: Budget,
+        mut wait_for_interrupt: impl FnMut(),
+    ) -> Result<Infallible, RunError> {
+        loop {
+            let report = self.run(budget)?;
+            if !report.more_work {
+                self.executor.wait_for_work(&mut wait_for_interrupt);
+            }
+        }
+    }
+}
+
+impl Drop for Runner<'_> {
+    fn drop(&mut self) {
+        self.executor.running.store(false, Ordering::Release);
+    }
+}
+
+/// Ends an item's run when the handler returns (or unwinds).
+pub(super) struct Finish<'a> {
+    pub(super) executor: &'a Executor,
+    pub(super) item: WorkRef,
+}
+
+impl Drop for Finish<'_> {
+    fn drop(&mut self) {
+        self.item.count_run();
+        let runs = &self.executor.stats.runs;
+        runs.store(
+            runs.load(Ordering::Relaxed).wrapping_add(1),
+            Ordering::Relaxed,
+        );
+        // Release: a caller that sees the item no longer running sees the handler's writes.
+        self.executor
+            .current
+            .store(ptr::null_mut(), Ordering::Release);
+    }
+}
