@@ -190,6 +190,12 @@ fn latency(c: &mut Criterion) {
         let (mut tx, mut rx) = queue.split();
         b.iter(|| black_box(push_pop(&mut tx, &mut rx)));
     });
+    group.bench_function("intq_single_core", |b| {
+        let mut queue: irqkit_intq::Queue<u64, CAPACITY> =
+            irqkit_intq::Queue::new().with_wake_mode(WakeMode::SingleCore);
+        let (mut tx, mut rx) = queue.split();
+        b.iter(|| black_box(push_pop(&mut tx, &mut rx)));
+    });
     group.bench_function("intq_off", |b| {
         let mut queue: irqkit_intq::Queue<u64, CAPACITY> =
             irqkit_intq::Queue::new().with_wake_mode(WakeMode::Off);

@@ -190,6 +190,12 @@ const CASES: &[Case] = &[
         run: |n| push_pop_intq::<u64>(WakeMode::Level, n),
     },
     Case {
+        name: "irqkit_single_core/u64",
+        operation: "push + pop u64, one thread",
+        per_iteration: 1,
+        run: |n| push_pop_intq::<u64>(WakeMode::SingleCore, n),
+    },
+    Case {
         name: "irqkit_off/u64",
         operation: "push + pop u64, one thread",
         per_iteration: 1,
@@ -212,6 +218,12 @@ const CASES: &[Case] = &[
         operation: "push + pop u8, one thread",
         per_iteration: 1,
         run: |n| push_pop_intq::<u8>(WakeMode::Level, n),
+    },
+    Case {
+        name: "irqkit_single_core/u8",
+        operation: "push + pop u8, one thread",
+        per_iteration: 1,
+        run: |n| push_pop_intq::<u8>(WakeMode::SingleCore, n),
     },
     Case {
         name: "irqkit_off/u8",

@@ -36,10 +36,12 @@
 //! ```
 //! use core::cell::RefCell;
 //! use critical_section::Mutex;
-//! use irqkit_intq::{Producer, Queue};
+//! use irqkit_intq::{Producer, Queue, WakeMode};
 //!
-//! /// The kernel owns the queue...
-//! static KEYBOARD: Queue<u8, 64> = Queue::new();
+//! /// The kernel owns the queue. One CPU runs both the interrupt handler and the bottom half,
+//! /// so the single-core wake mode applies: no fence on the push path (see `WakeMode` for the
+//! /// choice; `Queue::new()` alone is correct on any number of CPUs).
+//! static KEYBOARD: Queue<u8, 64> = Queue::new().with_wake_mode(WakeMode::SingleCore);
 //! /// ...and the slot through which the interrupt handler reaches its producer.
 //! static KEYBOARD_TX: Mutex<RefCell<Option<Producer<'static, u8, 64>>>> =
 //!     Mutex::new(RefCell::new(None));
@@ -102,7 +104,9 @@
 //!   publishing, the producer fences and checks whether the consumer is parked; before parking,
 //!   the consumer announces itself, fences, and re-checks `tail`. Whatever the interleaving, one
 //!   of them sees the other's store, so no wake-up is lost. Fences are not read-modify-write
-//!   operations, so this works on `thumbv6m`.
+//!   operations, so this works on `thumbv6m`. With [`WakeMode::SingleCore`] (producer and
+//!   consumer on one CPU) both fences are compiler fences: the CPU's program order does the
+//!   rest. No cheaper handshake exists across CPUs; [`WakeMode`] gives the argument.
 //! - The waker itself sits behind a critical section (touched only when a consumer parks or is
 //!   woken, never on the plain push/pop path). The one-shot split flag uses an atomic swap, or a
 //!   critical section where there is none. Building for a bare-metal target therefore needs a
@@ -112,7 +116,9 @@
 //!
 //! [`WakeMode::Level`] (the default) notifies on every push: a consumer that returns with items
 //! still queued is notified again by the next push, so no wake-up is lost whatever the consumer
-//! does. [`WakeMode::Edge`] notifies only on the empty -> non-empty transition: fewer wake-ups
+//! does. [`WakeMode::SingleCore`] notifies the same way without the fence, for a single-core
+//! kernel (the usual case for an interrupt handler and its bottom half), and is the mode to
+//! pick there. [`WakeMode::Edge`] notifies only on the empty -> non-empty transition: fewer wake-ups
 //! for bursts, but a consumer that stops before draining the queue is never notified again
 //! (as with `EPOLLET`). [`WakeMode::Off`] never notifies, for polled queues. The tests
 //! `wake_modes.rs` and the loom model `no_lost_wakeup_*` check both behaviours.

@@ -7,7 +7,7 @@ use core::ptr;
 
 use crate::index::Ring;
 use crate::loom_const::const_unless_loom;
-use crate::sync::{fence, AtomicBool, AtomicUsize, Ordering, SlotTracker};
+use crate::sync::{fence, single_core_fence, AtomicBool, AtomicUsize, Ordering, SlotTracker};
 use crate::wake::{Pend, Waiter, WakeMode};
 use crate::{AlreadySplit, Consumer, Producer};
 
@@ -362,22 +362,31 @@ impl<T, const N: usize> Queue<T, N> {
                 // consumer runs between setting `parked` and re-checking `tail` (Dekker): at
                 // least one side sees the other's store, so no wake-up is lost.
                 fence(Ordering::SeqCst);
-                self.waiter.0.wake_if_parked();
-                if let Some(pend) = self.producer.0.pend {
-                    pend.pend();
-                }
+                self.wake_consumer();
+            }
+            WakeMode::SingleCore => {
+                // The same handshake on one CPU: program order keeps the tail store before the
+                // `parked` load, so only the compiler is fenced.
+                single_core_fence();
+                self.wake_consumer();
             }
             WakeMode::Edge => {
                 // Same Dekker pairing, here with the fence the consumer runs when it finds the
                 // queue empty: either it sees our tail, or we see its final head.
                 fence(Ordering::SeqCst);
                 if self.consumer.0.head.load(Ordering::Relaxed) == old_tail {
-                    self.waiter.0.wake_if_parked();
-                    if let Some(pend) = self.producer.0.pend {
-                        pend.pend();
-                    }
+                    self.wake_consumer();
                 }
             }
+        }
+    }
+
+    /// Wakes a parked consumer and pends the bottom half; after the handshake fence.
+    #[inline(always)]
+    fn wake_consumer(&self) {
+        self.waiter.0.wake_if_parked();
+        if let Some(pend) = self.producer.0.pend {
+            pend.pend();
         }
     }
 

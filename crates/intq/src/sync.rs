@@ -16,6 +16,22 @@ pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicUsize};
 
 pub(crate) use core::sync::atomic::Ordering;
 
+/// The store-to-load barrier for two contexts on one CPU (an interrupt handler and the code it
+/// interrupts): the CPU itself keeps program order for them, so only the compiler is fenced.
+#[cfg(not(loom))]
+#[inline(always)]
+pub(crate) fn single_core_fence() {
+    core::sync::atomic::compiler_fence(Ordering::SeqCst);
+}
+
+/// Under loom, threads stand for separate CPUs with weak memory; what one CPU's program order
+/// gives two contexts is modelled by a `SeqCst` fence, so the models check the single-core
+/// handshake under exactly the guarantee it relies on.
+#[cfg(loom)]
+pub(crate) fn single_core_fence() {
+    fence(Ordering::SeqCst);
+}
+
 /// Race detector for the slot array: a no-op in normal builds.
 #[cfg(not(loom))]
 pub(crate) struct SlotTracker<const N: usize>;

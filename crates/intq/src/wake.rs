@@ -6,37 +6,99 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
-use crate::sync::{fence, AtomicBool, Guarded, Ordering};
+use crate::sync::{fence, single_core_fence, AtomicBool, Guarded, Ordering};
 use crate::Consumer;
 
 /// When the producer notifies the consumer (wakes a parked `.await` and calls the
-/// [`Pend`] hook).
+/// [`Pend`] hook), and what the notification costs.
+///
+/// Which mode to pick:
+///
+/// - **A single-core kernel** (the producer is an interrupt handler on the one CPU, the
+///   consumer a thread, bottom half or task on the same CPU): [`SingleCore`](Self::SingleCore).
+///   It notifies like `Level` and loses no wake-up, and its push path has no fence at all.
+/// - **A polled consumer** (a main loop that drains the queue every tick, nobody `.await`s or
+///   pends): [`Off`](Self::Off).
+/// - **A consumer on another CPU** that may wait: `Level`, the default, which is correct
+///   everywhere.
 ///
 /// | mode | notifies on | push-path cost | pitfall |
 /// |------|-------------|----------------|---------|
 /// | `Level` (default) | every push / batch | one `SeqCst` fence + one load | none: a consumer that stops early is notified again by the next push |
+/// | `SingleCore` | every push / batch | one load (the fence is a compiler fence) | producer and consumer must run on the same CPU; across CPUs a wake-up can be lost |
 /// | `Edge` | a push onto an empty queue | one `SeqCst` fence + one load | a consumer that stops before the queue is empty is never notified again: the queue fills, overruns, and stays stuck |
 /// | `Off` | never | none | waiters poll (`.await` busy-polls, blocking waits spin or halt) |
 ///
-/// `Level` is the default because it loses no wake-up whatever the consumer does, like a
-/// level-triggered interrupt line that stays asserted. `Edge` is like `EPOLLET`: fewer
-/// notifications for bursts, correct only if every consumer run drains the queue until
-/// [`Consumer::try_pop`] reports empty (the consumer's empty check then pairs with the
-/// producer's edge check, so the next push is seen as an edge).
+/// `Level` is the default because it loses no wake-up whatever the consumer does and wherever
+/// it runs, like a level-triggered interrupt line that stays asserted. `Edge` is like
+/// `EPOLLET`: fewer notifications for bursts, correct only if every consumer run drains the
+/// queue until [`Consumer::try_pop`] reports empty (the consumer's empty check then pairs with
+/// the producer's edge check, so the next push is seen as an edge).
 ///
-/// The fence is not a read-modify-write of shared data (it is `dmb` on ARM; on x86 the compiler
-/// emits a locked no-op on the stack), but it does drain the store buffer once per push. An
-/// interrupt handler pushing at device rate never notices; a bulk stream that pushes one item at a
-/// time at full speed should use the batch API (one fence per batch) or `Off`.
+/// # Why `Level` needs a fence per push, and `SingleCore` does not
+///
+/// The producer publishes `tail`, then reads the consumer's `parked` flag; a consumer about to
+/// sleep sets `parked`, then reads `tail` again. Each side stores one location and then loads
+/// the other: the store-buffering pattern. Without a store-to-load barrier on both sides, every
+/// weak memory model in use (x86-TSO included) lets both loads return the old values, the
+/// producer sees no waiter and the consumer sees no item, and the wake-up is lost for good. No
+/// reordering of these steps avoids it: a producer that reads `parked` before publishing can
+/// have the consumer park in between; folding the flag into `tail` needs a read-modify-write
+/// on every push, which costs what the fence costs on x86 and does not exist on
+/// `thumbv6m-none-eabi`. Only an asymmetric barrier (the waiter forcing the producer's CPU to
+/// drain its store buffer, as Linux' `membarrier` does) removes the producer's fence, and that
+/// needs the operating system. So a mode that is correct across CPUs pays one fence per push
+/// (or per batch: [`Producer::push_slice`](crate::Producer::push_slice) and the chunk API
+/// notify once).
+///
+/// On a single CPU the pattern needs no barrier: the CPU sees its own accesses in program
+/// order and takes an interrupt between two instructions, so an interrupt handler sees every
+/// store of the code it interrupted, and that code sees the handler's stores when it resumes.
+/// Only the compiler must keep the store before the load, which a compiler fence does. That is
+/// `SingleCore`.
+///
+/// The `Level` fence is not a read-modify-write of shared data (it is `dmb` on ARM; on x86 the
+/// compiler emits a locked no-op on the stack), but it does drain the store buffer once per
+/// push. An interrupt handler pushing at device rate never notices; a bulk stream that pushes
+/// one item at a time at full speed across CPUs should use the batch API or `Off`.
+///
+/// # Examples
+///
+/// ```
+/// use irqkit_intq::{Queue, WakeMode};
+///
+/// // A single-core kernel: the keyboard interrupt and the console task share the one CPU.
+/// static KEYBOARD: Queue<u8, 64> = Queue::new().with_wake_mode(WakeMode::SingleCore);
+/// // A sensor buffer drained by the main loop every tick.
+/// static SAMPLES: Queue<u16, 128> = Queue::new().with_wake_mode(WakeMode::Off);
+/// # let _ = (&KEYBOARD, &SAMPLES);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum WakeMode {
-    /// Notify after every push (and once per batch / chunk commit).
+    /// Notify after every push (and once per batch / chunk commit); correct on any number of
+    /// CPUs.
     #[default]
     Level,
+    /// Like `Level`, for a producer and a consumer that run on the same CPU: no fence on the
+    /// push path. Across CPUs a wake-up can be lost.
+    SingleCore,
     /// Notify only when a push finds the queue empty (the empty -> non-empty transition).
     Edge,
     /// Never notify; the consumer polls.
     Off,
+}
+
+impl WakeMode {
+    /// The store-to-load barrier of the wake-up handshake (see the type's docs): a full fence,
+    /// or only a compiler fence when both sides share one CPU.
+    #[inline(always)]
+    pub(crate) fn handshake_fence(self) {
+        if self == Self::SingleCore {
+            single_core_fence();
+        } else {
+            fence(Ordering::SeqCst);
+        }
+    }
 }
 
 /// A hook the producer calls to schedule the consumer (a bottom half, a softirq, a tasklet, an
@@ -98,8 +160,8 @@ impl Waiter {
         }
     }
 
-    /// Consumer: stores the waker and raises `parked`. The caller must then run a `SeqCst`
-    /// fence and re-check the queue before returning `Pending`.
+    /// Consumer: stores the waker and raises `parked`. The caller must then run the wake mode's
+    /// handshake fence and re-check the queue before returning `Pending`.
     fn park(&self, waker: &Waker) {
         self.waker.with(|slot| {
             match slot {
@@ -118,7 +180,7 @@ impl Waiter {
         })
     }
 
-    /// Producer, after its `SeqCst` fence: wakes the consumer if it is parked.
+    /// Producer, after its handshake fence: wakes the consumer if it is parked.
     #[inline(always)]
     pub(crate) fn wake_if_parked(&self) {
         if self.parked.load(Ordering::Relaxed) {
@@ -291,7 +353,7 @@ impl<T, const N: usize> Future for Readable<'_, '_, T, N> {
         this.parked = true;
         // Pairs with the producer's fence in `Queue::notify`: either the producer sees
         // `parked`, or we see its tail below.
-        fence(Ordering::SeqCst);
+        queue.wake_mode().handshake_fence();
         let len = this.consumer.refresh_len();
         if len > 0 {
             this.parked = false;

@@ -289,6 +289,43 @@ fn parked_consumer_is_woken_exactly_once_per_registration() {
 }
 
 #[test]
+fn single_core_notifies_like_level_on_one_cpu() {
+    // The interrupt handler and the task share this thread, as they share the CPU of a
+    // single-core kernel: every push and every batch pends, and a parked `.await` is woken by
+    // the next push exactly once.
+    let pends: &'static CountPends = leak(CountPends::default());
+    let queue: &'static Queue<u8, 8> = leak(
+        Queue::new()
+            .with_wake_mode(WakeMode::SingleCore)
+            .with_pend(pends),
+    );
+    let (mut tx, mut rx) = queue.split_static().unwrap();
+    tx.try_push(1).unwrap();
+    tx.try_push(2).unwrap();
+    tx.push_slice(&[3, 4]);
+    tx.write_chunk_uninit(1).fill_from_iter([5]);
+    assert_eq!(pends.count(), 4);
+    let mut drained = [0u8; 8];
+    assert_eq!(rx.pop_slice(&mut drained), 5);
+    assert_eq!(&drained[..5], &[1, 2, 3, 4, 5]);
+
+    let state = Arc::new(ThreadWaker {
+        thread: thread::current(),
+        woken: AtomicBool::new(false),
+        wakes: AtomicUsize::new(0),
+    });
+    let waker = Waker::from(state.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut pop = pin!(rx.pop());
+    assert_eq!(pop.as_mut().poll(&mut cx), Poll::Pending);
+    tx.try_push(7).unwrap();
+    tx.try_push(8).unwrap();
+    assert_eq!(state.wakes.load(Ordering::Relaxed), 1);
+    assert_eq!(pop.as_mut().poll(&mut cx), Poll::Ready(7));
+    assert_eq!(pends.count(), 6);
+}
+
+#[test]
 fn blocking_pop_is_released_by_another_thread() {
     for mode in [WakeMode::Level, WakeMode::Edge, WakeMode::Off] {
         let mut queue: Queue<u16, 2> = Queue::new().with_wake_mode(mode);
