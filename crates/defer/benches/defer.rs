@@ -2,8 +2,10 @@
 //!
 //! * `schedule_run`: schedule one bottom half and run it: irqkit-defer `Work` vs a plain
 //!   `heapless::spsc::Queue` of function pointers (no coalescing, no priorities);
-//! * `wake_poll`: wake one async task and poll it: irqkit-defer `TaskSlot` vs embassy-executor's
-//!   raw executor (`TaskStorage` + `Executor::poll`, with a no-op `__pender`).
+//! * `wake_poll`: wake one async task and poll it: irqkit-defer `TaskSlot` (through `Runner::run`
+//!   and the lean `Runner::run_items`) vs embassy-executor's raw executor (`TaskStorage` +
+//!   `Executor::poll`, with a no-op `__pender`);
+//! * `empty_run`: one call with nothing queued.
 //!
 //! `cargo bench -p irqkit-defer --bench defer`
 
@@ -100,6 +102,13 @@ fn wake_poll(c: &mut Criterion) {
             black_box(runner.run(Budget::items(1)).unwrap());
         })
     });
+    group.bench_function("irqkit_defer_task_run_items", |b| {
+        let mut runner = EXEC.claim().unwrap();
+        b.iter(|| {
+            defer_waker.wake_by_ref();
+            black_box(runner.run_items(u32::MAX));
+        })
+    });
 
     let embassy: &'static embassy_executor::raw::Executor = Box::leak(Box::new(
         embassy_executor::raw::Executor::new(std::ptr::null_mut()),
@@ -120,6 +129,22 @@ fn wake_poll(c: &mut Criterion) {
             // SAFETY: as above.
             unsafe { embassy.poll() };
         })
+    });
+    group.finish();
+
+    // Nothing queued: the fixed cost of one call.
+    let mut group = c.benchmark_group("empty_run");
+    group.bench_function("irqkit_defer_run", |b| {
+        let mut runner = EXEC.claim().unwrap();
+        b.iter(|| black_box(runner.run(Budget::items(u32::MAX)).unwrap()))
+    });
+    group.bench_function("irqkit_defer_run_items", |b| {
+        let mut runner = EXEC.claim().unwrap();
+        b.iter(|| black_box(runner.run_items(u32::MAX)))
+    });
+    group.bench_function("embassy_raw_executor", |b| {
+        // SAFETY: as above.
+        b.iter(|| unsafe { embassy.poll() })
     });
     group.finish();
 }

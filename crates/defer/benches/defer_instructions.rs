@@ -124,6 +124,18 @@ fn wake_poll_defer(iterations: u64) {
 }
 
 #[inline(never)]
+fn wake_poll_defer_lean(iterations: u64) {
+    let waker = defer_task_waker();
+    let mut runner = EXEC.claim().unwrap();
+    let before = COUNT.load(Ordering::Relaxed);
+    for _ in 0..iterations {
+        waker.wake_by_ref();
+        black_box(runner.run_items(u32::MAX));
+    }
+    check_count(before, iterations);
+}
+
+#[inline(never)]
 fn wake_poll_embassy(iterations: u64) {
     let (embassy, waker) = embassy_task();
     let before = COUNT.load(Ordering::Relaxed);
@@ -140,6 +152,14 @@ fn empty_run_defer(iterations: u64) {
     let mut runner = EXEC.claim().unwrap();
     for _ in 0..iterations {
         black_box(runner.run(Budget::items(u32::MAX)).unwrap());
+    }
+}
+
+#[inline(never)]
+fn empty_run_defer_lean(iterations: u64) {
+    let mut runner = EXEC.claim().unwrap();
+    for _ in 0..iterations {
+        black_box(runner.run_items(u32::MAX));
     }
 }
 
@@ -161,6 +181,17 @@ fn schedule_run_defer(iterations: u64) {
     for _ in 0..iterations {
         black_box(BH.schedule());
         black_box(runner.run(Budget::items(1)).unwrap());
+    }
+    check_count(before, iterations);
+}
+
+#[inline(never)]
+fn schedule_run_defer_lean(iterations: u64) {
+    let mut runner = EXEC.claim().unwrap();
+    let before = COUNT.load(Ordering::Relaxed);
+    for _ in 0..iterations {
+        black_box(BH.schedule());
+        black_box(runner.run_items(u32::MAX));
     }
     check_count(before, iterations);
 }
@@ -194,6 +225,12 @@ const CASES: &[Case] = &[
         run: wake_poll_defer,
     },
     Case {
+        name: "irqkit_run_items/wake_poll",
+        operation: "async task: wake + poll",
+        per_iteration: 1,
+        run: wake_poll_defer_lean,
+    },
+    Case {
         name: "embassy_raw/wake_poll",
         operation: "async task: wake + poll",
         per_iteration: 1,
@@ -206,6 +243,12 @@ const CASES: &[Case] = &[
         run: empty_run_defer,
     },
     Case {
+        name: "irqkit_run_items/empty",
+        operation: "run with nothing queued",
+        per_iteration: 1,
+        run: empty_run_defer_lean,
+    },
+    Case {
         name: "embassy_raw/empty",
         operation: "run with nothing queued",
         per_iteration: 1,
@@ -216,6 +259,12 @@ const CASES: &[Case] = &[
         operation: "bottom half: schedule + run",
         per_iteration: 1,
         run: schedule_run_defer,
+    },
+    Case {
+        name: "irqkit_run_items/schedule_run",
+        operation: "bottom half: schedule + run",
+        per_iteration: 1,
+        run: schedule_run_defer_lean,
     },
     Case {
         name: "heapless_fn_queue/schedule_run",
@@ -247,9 +296,12 @@ fn main() {
         }
         _ => {
             empty_run_defer(1000);
+            empty_run_defer_lean(1000);
             schedule_run_defer(1000);
+            schedule_run_defer_lean(1000);
             schedule_run_heapless(1000);
             wake_poll_defer(1000);
+            wake_poll_defer_lean(1000);
             wake_poll_embassy(1000);
             empty_run_embassy(1000);
             println!(

@@ -10,6 +10,7 @@
 //! | a bottom half (tasklet, BH work) | `static W: Work = Work::new(&EXEC, handler)`, [`Work::schedule`] |
 //! | urgent bottom halves first | [`Work::with_priority`]`(`[`Priority::Urgent`]`)` |
 //! | the kernel main loop | [`Executor::run`] with a [`Budget`], [`Executor::wait_for_work`], [`Executor::run_forever`] |
+//! | the leanest loop (no time budget, no report) | [`Executor::claim`] once, then [`Runner::run_items`] |
 //! | async tasks | `static T: TaskSlot<N> = TaskSlot::new(&EXEC)`, [`TaskSlot::spawn`] |
 //! | stopping a task | [`TaskSlot::abort`], or [`TaskSlot::abort_task`] with the [`TaskId`] from `spawn` |
 //! | delayed work | [`Executor::tick`] from the timer IRQ, [`Work::schedule_after`], [`sleep`] |

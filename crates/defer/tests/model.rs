@@ -1,8 +1,8 @@
 //! The executor against a plain sequential model (a `VecDeque` per priority), two ways:
 //!
-//! * proptest: random programs of schedule / cancel / disable / enable / run-with-budget, with
-//!   handlers that schedule other items, must give exactly the model's run trace, return values
-//!   and counters;
+//! * proptest: random programs of schedule / cancel / disable / enable / run-with-budget and
+//!   the lean `Runner::run_items`, with handlers that schedule other items, must give exactly
+//!   the model's run trace, return values and counters;
 //! * a deterministic interrupt injector: an "interrupt" (a burst of schedules and cancels) is
 //!   fired at every step of a program in turn, where a step is each point at which the executor
 //!   reads its clock: inside `schedule` between reading the state and publishing it, and inside
@@ -25,6 +25,8 @@ enum Op {
     Disable(usize),
     Enable(usize),
     Run(u32),
+    /// `claim()` then `Runner::run_items(max)`.
+    RunItems(u32),
 }
 
 #[derive(Clone, Debug)]
@@ -138,37 +140,44 @@ impl Model {
                 format!("E{i}={result:?}")
             }
             Op::Run(budget) => {
-                let (mut ran, mut skipped) = (0, 0);
-                while ran < budget {
-                    let Some(i) = self.queues[0]
-                        .pop_front()
-                        .or_else(|| self.queues[1].pop_front())
-                    else {
-                        break;
-                    };
-                    let item = &mut self.items[i];
-                    item.queued = false;
-                    if !item.pending || item.depth > 0 {
-                        skipped += 1;
-                        self.skipped += 1;
-                        continue;
-                    }
-                    item.pending = false;
-                    self.hook(); // the clock read before the handler
-                    self.log.push(format!("run{i}"));
-                    if let Some(next) = self.then[i] {
-                        let newly = self.schedule(next);
-                        self.log.push(format!("h{i}:S{next}={newly}"));
-                    }
-                    self.items[i].runs += 1;
-                    self.runs += 1;
-                    ran += 1;
-                }
+                let (ran, skipped) = self.run(budget);
                 let more = self.queues.iter().any(|q| !q.is_empty());
                 format!("R ran={ran} skipped={skipped} more={more}")
             }
+            Op::RunItems(max) => format!("RI ran={}", self.run(max).0),
         };
         self.log.push(entry);
+    }
+
+    /// Runs up to `budget` items; returns (ran, skipped).
+    fn run(&mut self, budget: u32) -> (u32, u32) {
+        let (mut ran, mut skipped) = (0, 0);
+        while ran < budget {
+            let Some(i) = self.queues[0]
+                .pop_front()
+                .or_else(|| self.queues[1].pop_front())
+            else {
+                break;
+            };
+            let item = &mut self.items[i];
+            item.queued = false;
+            if !item.pending || item.depth > 0 {
+                skipped += 1;
+                self.skipped += 1;
+                continue;
+            }
+            item.pending = false;
+            self.hook(); // the clock read before the handler
+            self.log.push(format!("run{i}"));
+            if let Some(next) = self.then[i] {
+                let newly = self.schedule(next);
+                self.log.push(format!("h{i}:S{next}={newly}"));
+            }
+            self.items[i].runs += 1;
+            self.runs += 1;
+            ran += 1;
+        }
+        (ran, skipped)
     }
 
     fn finish(mut self) -> Log {
@@ -265,6 +274,10 @@ fn real_op(op: Op) {
                 report.ran, report.skipped, report.more_work
             )
         }
+        Op::RunItems(max) => {
+            let ran = work(0).executor().claim().unwrap().run_items(max);
+            format!("RI ran={ran}")
+        }
     };
     log(entry);
 }
@@ -325,6 +338,7 @@ fn op_strategy() -> impl Strategy<Value = Op> {
         1 => (0..ITEMS).prop_map(Op::Disable),
         1 => (0..ITEMS).prop_map(Op::Enable),
         3 => (0u32..4).prop_map(Op::Run),
+        2 => (0u32..4).prop_map(Op::RunItems),
     ]
 }
 

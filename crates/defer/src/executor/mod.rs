@@ -174,6 +174,8 @@ impl Executor {
     }
 
     /// The next queued item of `priority`, in scheduling order. Only the run-lock holder calls.
+    /// Inlined, like `pop_any`, so that `Runner::run_items` checks empty queues in place.
+    #[inline]
     fn pop(&self, priority: usize) -> Option<WorkRef> {
         let mut head = self.ready[priority].load(Ordering::Relaxed);
         if head.is_null() {
@@ -200,6 +202,7 @@ impl Executor {
         Some(item)
     }
 
+    #[inline]
     fn pop_any(&self) -> Option<WorkRef> {
         (0..Priority::COUNT).find_map(|priority| self.pop(priority))
     }
@@ -310,10 +313,7 @@ impl Executor {
                     report.ran += 1;
                 }
                 Taken::Cancelled | Taken::Parked => {
-                    self.stats.skipped.store(
-                        self.stats.skipped.load(Ordering::Relaxed).wrapping_add(1),
-                        Ordering::Relaxed,
-                    );
+                    self.count_skipped();
                     report.skipped += 1;
                 }
             }
@@ -324,6 +324,15 @@ impl Executor {
             report.stop = Stop::Idle;
         }
         Ok(report)
+    }
+
+    /// Counts a queue entry consumed without a run (only the runner writes `skipped`).
+    fn count_skipped(&self) {
+        let skipped = &self.stats.skipped;
+        skipped.store(
+            skipped.load(Ordering::Relaxed).wrapping_add(1),
+            Ordering::Relaxed,
+        );
     }
 
     fn run_one(&self, item: WorkRef) {

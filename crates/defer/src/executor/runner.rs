@@ -5,7 +5,7 @@ use core::ptr;
 
 use super::{Budget, Executor, RunError, RunReport};
 use crate::sync::Ordering;
-use crate::work::WorkRef;
+use crate::work::{Taken, WorkRef};
 
 /// The claimed executor ([`Executor::claim`]): the one place items are run from.
 ///
@@ -17,6 +17,51 @@ pub struct Runner<'a> {
 }
 
 impl Runner<'_> {
+    /// The lean entry point: runs queued items, in priority order and FIFO within a priority,
+    /// until the queues are empty or `max_items` handlers have run; returns how many ran.
+    ///
+    /// Each item is handled as [`run`](Self::run) handles it (coalescing, cancel, disable,
+    /// priorities, the counters of [`Executor::stats`] and the latency maximum behave alike),
+    /// but there is no time budget and no [`RunReport`]: the queues are not looked at again
+    /// before it returns. Entries of cancelled or disabled items are consumed without counting
+    /// towards `max_items`. Before sleeping, check [`Executor::has_work`] with interrupts
+    /// masked (or use [`Executor::wait_for_work`]), as after `run`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use irqkit_defer::{Executor, Work};
+    ///
+    /// static EXEC: Executor = Executor::new();
+    /// static A: Work = Work::new(&EXEC, || {});
+    /// static B: Work = Work::new(&EXEC, || {});
+    ///
+    /// let mut runner = EXEC.claim().unwrap();
+    /// A.schedule();
+    /// B.schedule();
+    /// assert_eq!(runner.run_items(1), 1);
+    /// assert_eq!(runner.run_items(8), 1);
+    /// assert_eq!(runner.run_items(8), 0);
+    /// ```
+    #[inline]
+    pub fn run_items(&mut self, max_items: u32) -> u32 {
+        let executor = self.executor;
+        let mut ran = 0;
+        while ran < max_items {
+            let Some(item) = executor.pop_any() else {
+                break;
+            };
+            match item.take() {
+                Taken::Run => {
+                    executor.run_one(item);
+                    ran += 1;
+                }
+                Taken::Cancelled | Taken::Parked => executor.count_skipped(),
+            }
+        }
+        ran
+    }
+
     /// [`Executor::run`] without the claim.
     ///
     /// # Errors
