@@ -25,6 +25,10 @@
 //! | a byte stream (`embedded-io` `Read`/`Write`/`Seek`) | `ByteDisk` (feature `embedded-io`) |
 //! | a FAT volume with `embedded-sdmmc` | `BlockDisk` (feature `embedded-sdmmc`) |
 //!
+//! The [guide](https://github.com/irqkit/irqkit/blob/main/docs/GUIDE.md) wires a disk (PCI
+//! discovery, DMA, IRQ 14, reads, writes, flush) next to the keyboard path, in host-runnable
+//! examples.
+//!
 //! # Guarantees
 //!
 //! * Every wait is bounded ([`Timeouts`]); after a timeout the channel is reset, so the next
