@@ -135,7 +135,7 @@ pub use drive::DriveInfo;
 pub use error::{Error, Phase, Unsupported};
 pub use future::{Failed, Transfer};
 pub use irq::{ChannelIrq, IrqOutcome};
-pub use queue::{Completion, Op, Queue, Request};
+pub use queue::{Completion, Op, Queue, QueueFull, Request};
 pub use transport::{ChannelId, ChannelRegs};
 pub use wait::{Spin, Wait};
 

@@ -38,6 +38,23 @@ pub struct Request {
     pub user_data: u64,
 }
 
+/// [`Queue::submit`] found every slot outstanding (queued, running, or completed and not yet
+/// popped); the request is handed back unchanged, buffer included.
+#[derive(Debug)]
+pub struct QueueFull(pub Request);
+
+impl core::fmt::Display for QueueFull {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "request queue full: {:?} of LBA {} (user data {}) not queued; pop completions first",
+            self.0.op, self.0.lba, self.0.user_data
+        )
+    }
+}
+
+impl core::error::Error for QueueFull {}
+
 /// One completion, in submission order.
 #[derive(Debug)]
 pub struct Completion {
@@ -115,7 +132,7 @@ enum InFlight {
 /// let mut disk: Disk = Queue::new(ch);
 /// let buf: &'static mut [u8] = Box::leak(Box::new([0u8; 4096]));
 /// let read = Request { op: Op::Read, drive: Drive::Master, lba: 0, buf: Some(buf), user_data: 1 };
-/// disk.submit(read).map_err(|_| Error::Busy)?;
+/// disk.submit(read).map_err(|_full| Error::Busy)?;
 /// let _ = irq14(&mut Floating);
 /// disk_bottom_half(&mut disk, |done| {
 ///     // Errors arrive as completions, with the buffer back.
@@ -173,13 +190,14 @@ impl<P: PortIo, D: DelayNs, M: DmaMap, W: Wait, const N: usize> Queue<P, D, M, W
     ///
     /// # Errors
     ///
-    /// Gives the request back when `N` requests are outstanding. Errors of the request
-    /// itself (range, buffer, device) arrive as its [`Completion`].
-    pub fn submit(&mut self, req: Request) -> Result<(), Request> {
+    /// [`QueueFull`], holding the request unchanged, when `N` requests are outstanding (pop
+    /// completions to make room). Errors of the request itself (range, buffer, device) arrive
+    /// as its [`Completion`].
+    pub fn submit(&mut self, req: Request) -> Result<(), QueueFull> {
         if self.outstanding() >= N {
-            return Err(req);
+            return Err(QueueFull(req));
         }
-        self.pending.push_back(req)?;
+        self.pending.push_back(req).map_err(QueueFull)?;
         if self.current.is_none() {
             self.issue_next();
         }

@@ -226,7 +226,9 @@ fn queue_keeps_the_disk_busy_and_completes_in_order() {
         buf: None,
         user_data: 100,
     });
-    assert_eq!(back.map_err(|r| r.user_data), Err(100));
+    let full = back.unwrap_err();
+    assert_eq!(full.0.user_data, 100);
+    assert!(full.to_string().starts_with("request queue full"), "{full}");
 
     let mut done = Vec::new();
     for _ in 0..200 {

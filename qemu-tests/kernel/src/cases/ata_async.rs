@@ -62,8 +62,7 @@ pub(crate) fn with_queue<R>(f: impl FnOnce(&mut DiskQueue) -> R) -> R {
 }
 
 pub(crate) fn submit(request: Request) {
-    with_queue(|queue| queue.submit(request))
-        .unwrap_or_else(|request| panic!("queue full at request {}", request.user_data));
+    with_queue(|queue| queue.submit(request)).unwrap_or_else(|full| panic!("{full}"));
 }
 
 /// Runs bottom halves until `count` completions are popped; returns them in order.
