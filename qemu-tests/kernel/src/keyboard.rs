@@ -15,7 +15,7 @@ use core::cell::{Cell, RefCell};
 use core::fmt;
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use irqkit_defer::{Work, MAX_DELAY};
+use irqkit_defer::{State, Work, MAX_DELAY};
 use irqkit_hal::critical_section::{self, Mutex};
 use irqkit_intq::{Consumer, Producer, Queue};
 use irqkit_ps2::controller::{
@@ -78,7 +78,7 @@ static PRODUCER: Mutex<RefCell<Option<Producer<'static, u8, QUEUE_LEN>>>> =
 static BOTTOM_HALF: Work = Work::new(&EXECUTOR, bottom_half);
 /// The bottom half's state. The bottom half takes it out for its run (so the run itself needs
 /// no critical section) and puts it back; the main flow reaches it between runs.
-static PIPELINE: Mutex<RefCell<Option<Pipeline>>> = Mutex::new(RefCell::new(None));
+static PIPELINE: State<Pipeline> = State::new();
 /// Bytes read by the top half.
 static BYTES: AtomicU32 = AtomicU32::new(0);
 /// Sees every byte the bottom half takes from the queue, before it is routed (the demo's
@@ -106,10 +106,10 @@ pub fn start(host_set: ScancodeSet, sink: Sink) {
         sink,
         events: 0,
     };
-    critical_section::with(|cs| {
-        *PRODUCER.borrow_ref_mut(cs) = Some(producer);
-        *PIPELINE.borrow_ref_mut(cs) = Some(pipeline);
-    });
+    critical_section::with(|cs| *PRODUCER.borrow_ref_mut(cs) = Some(producer));
+    if let Err((error, _)) = PIPELINE.put(pipeline) {
+        panic!("keyboard pipeline: {error}");
+    }
     irq::register(irq::KEYBOARD, top_half);
 }
 
@@ -186,13 +186,9 @@ pub use irqkit_ps2::controller::read_keyboard_byte as read_scancode;
 /// Before [`start`], or from inside a bottom-half run (which holds the state): both are
 /// kernel bugs.
 fn with_pipeline<R>(f: impl FnOnce(&mut Pipeline) -> R) -> R {
-    critical_section::with(|cs| {
-        let mut slot = PIPELINE.borrow_ref_mut(cs);
-        let pipeline = slot
-            .as_mut()
-            .expect("keyboard pipeline not started, or used from its own bottom half");
-        f(pipeline)
-    })
+    // Callers configure the controller through the engine: keep IRQ 1 out meanwhile.
+    critical_section::with(|_| PIPELINE.with(f))
+        .unwrap_or_else(|error| panic!("keyboard pipeline: {error}"))
 }
 
 /// IRQ 1: one byte from the controller into the queue. Interrupts are disabled here.
@@ -210,11 +206,9 @@ fn top_half(_irq: u8) {
 }
 
 fn bottom_half() {
-    let Some(mut pipeline) = critical_section::with(|cs| PIPELINE.borrow_ref_mut(cs).take()) else {
-        return;
-    };
-    pipeline.run(timer::ticks());
-    critical_section::with(|cs| *PIPELINE.borrow_ref_mut(cs) = Some(pipeline));
+    // The state is lent for the run, which happens with interrupts enabled; before `start`
+    // there is nothing to run.
+    let _ = PIPELINE.with(|pipeline| pipeline.run(timer::ticks()));
 }
 
 /// Everything the bottom half owns.
