@@ -9,53 +9,16 @@
 //! - anything else (`cargo bench` passes `--bench`): runs every case briefly as a self-check.
 
 use std::cell::OnceCell;
-use std::future::Future;
 use std::hint::black_box;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Mutex, OnceLock};
-use std::task::{Context, Poll, Waker};
+use std::sync::atomic::Ordering;
+use std::sync::OnceLock;
+use std::task::Waker;
 
 use heapless::spsc::Queue;
-use irqkit_defer::{Budget, Executor, TaskSlot, Work};
+use irqkit_defer::Budget;
 
-static COUNT: AtomicU32 = AtomicU32::new(0);
-
-fn bottom_half() {
-    COUNT.fetch_add(1, Ordering::Relaxed);
-}
-
-static EXEC: Executor = Executor::new();
-static BH: Work = Work::new(&EXEC, bottom_half);
-static SLOT: TaskSlot<64> = TaskSlot::new(&EXEC);
-
-/// A task that never finishes: each poll counts and keeps the first waker.
-struct Forever {
-    waker: &'static Mutex<Option<Waker>>,
-    registered: bool,
-}
-
-impl Future for Forever {
-    type Output = ();
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
-        COUNT.fetch_add(1, Ordering::Relaxed);
-        if !this.registered {
-            *this.waker.lock().unwrap() = Some(cx.waker().clone());
-            this.registered = true;
-        }
-        Poll::Pending
-    }
-}
-
-static DEFER_WAKER: Mutex<Option<Waker>> = Mutex::new(None);
-static EMBASSY_WAKER: Mutex<Option<Waker>> = Mutex::new(None);
-static EMBASSY_TASK: embassy_executor::raw::TaskStorage<Forever> =
-    embassy_executor::raw::TaskStorage::new();
-
-/// embassy's executor asks for this symbol; the cases poll by themselves, so it does nothing.
-#[unsafe(export_name = "__pender")]
-fn pender(_context: *mut ()) {}
+mod fixture;
+use fixture::*;
 
 /// Checks that each iteration polled the task (or ran the handler) exactly once.
 fn check_count(before: u32, iterations: u64) {

@@ -19,6 +19,9 @@ use criterion::{
 };
 use irqkit_intq::WakeMode;
 
+mod ends;
+use ends::{Rx, Tx};
+
 const CAPACITY: usize = 1024;
 const BATCH_CAPACITY: usize = 4096;
 const BATCH: usize = 256;
@@ -47,58 +50,6 @@ impl Item for u64 {
     }
     fn to_u64(self) -> u64 {
         self
-    }
-}
-
-/// A producer end: `push` returns `false` if the queue is full.
-trait Tx<T>: Send {
-    fn push(&mut self, value: T) -> bool;
-}
-
-/// A consumer end.
-trait Rx<T>: Send {
-    fn pop(&mut self) -> Option<T>;
-}
-
-impl<T: Send, const N: usize> Tx<T> for irqkit_intq::Producer<'_, T, N> {
-    #[inline]
-    fn push(&mut self, value: T) -> bool {
-        self.try_push(value).is_ok()
-    }
-}
-
-impl<T: Send, const N: usize> Rx<T> for irqkit_intq::Consumer<'_, T, N> {
-    #[inline]
-    fn pop(&mut self) -> Option<T> {
-        self.try_pop().ok()
-    }
-}
-
-impl<T: Send> Tx<T> for heapless::spsc::Producer<'_, T> {
-    #[inline]
-    fn push(&mut self, value: T) -> bool {
-        self.enqueue(value).is_ok()
-    }
-}
-
-impl<T: Send> Rx<T> for heapless::spsc::Consumer<'_, T> {
-    #[inline]
-    fn pop(&mut self) -> Option<T> {
-        self.dequeue()
-    }
-}
-
-impl<T: Send> Tx<T> for rtrb::Producer<T> {
-    #[inline]
-    fn push(&mut self, value: T) -> bool {
-        rtrb::Producer::push(self, value).is_ok()
-    }
-}
-
-impl<T: Send> Rx<T> for rtrb::Consumer<T> {
-    #[inline]
-    fn pop(&mut self) -> Option<T> {
-        rtrb::Consumer::pop(self).ok()
     }
 }
 
