@@ -2,8 +2,10 @@
 //!
 //! A [`TaskSlot<N>`] is a work item plus `N` bytes of storage. [`TaskSlot::spawn`] moves any
 //! `Future<Output = ()> + Send` of at most `N` bytes into the storage (checked at compile time)
-//! and keeps a poll and a drop function for its type, so the slot's own type never names the
-//! future: `async fn`s and `async` blocks work on stable Rust, no allocator, no macros.
+//! and keeps one run function for its type (poll, or drop when done), so the slot's own type
+//! never names the future: `async fn`s and `async` blocks work on stable Rust, no allocator,
+//! no macros. The executor reaches that function through the slot's fixed-layout [`Header`]
+//! with one indirect call, as an executor whose tasks are typed would.
 //!
 //! The task's [`Waker`] is a pointer to the slot's work item: waking schedules the item, so an
 //! interrupt that wakes a future costs one [`Work::schedule`](crate::Work::schedule), and
@@ -19,7 +21,7 @@
 //! slot's item while `OCCUPIED`/`ABORTING`; those never overlap because `spawn` can claim only
 //! an `EMPTY` slot and only the executor empties it. The executor empties the slot only after
 //! the future's destructor has run, and it always does, unwinding included (drop guards in
-//! [`run_slot`]): no path leaves the slot pointing at a dead future.
+//! [`run_future`]): no path leaves the slot pointing at a dead future.
 //!
 //! The generation names each task ([`TaskId`]): [`TaskSlot::abort_task`] is one compare-exchange
 //! on the exact word of that task, so a task that finishes and is replaced by a new one in the
@@ -29,10 +31,10 @@ use core::cell::UnsafeCell;
 use core::fmt;
 use core::future::Future;
 use core::marker::PhantomData;
-use core::mem::{self, MaybeUninit};
+use core::mem::{self, ManuallyDrop, MaybeUninit};
 use core::pin::Pin;
 use core::ptr;
-use core::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+use core::task::{Context, RawWaker, RawWakerVTable, Waker};
 
 use crate::executor::Executor;
 use crate::loom_const::const_unless_loom;
@@ -53,8 +55,9 @@ pub const MAX_FUTURE_ALIGN: usize = 16;
 #[repr(C, align(16))]
 struct Storage<const N: usize>([MaybeUninit<u8>; N]);
 
-type PollFn = unsafe fn(*mut u8, &mut Context<'_>) -> Poll<()>;
-type DropFn = unsafe fn(*mut u8);
+/// Polls (state `OCCUPIED`) or drops (state `ABORTING`) the future of a slot's item; see
+/// [`run_future`].
+type RunFn = unsafe fn(WorkRef, u32);
 
 /// Names one task spawned into one [`TaskSlot`]: what [`TaskSlot::spawn`] returns.
 ///
@@ -115,19 +118,29 @@ pub struct TaskId {
 /// ```
 #[repr(C)]
 pub struct TaskSlot<const N: usize> {
-    /// First field: the slot is found again from a pointer to its work item.
+    /// First field (and its `Work` first in turn): the slot, and its header without knowing
+    /// `N`, are found again from a pointer to its work item.
+    header: Header,
+    storage: UnsafeCell<Storage<N>>,
+}
+
+/// The part of a [`TaskSlot`] whose layout does not depend on the slot's size: what the
+/// executor reads to poll a task without knowing `N` ([`run`]).
+#[repr(C)]
+pub(crate) struct Header {
+    /// First field: the header is found again from a pointer to its work item.
     work: Work,
     /// Generation and state (see the module docs).
     lifecycle: AtomicU32,
-    vtable: UnsafeCell<Option<(PollFn, DropFn)>>,
-    storage: UnsafeCell<Storage<N>>,
-    /// Under loom: stands for `vtable` and `storage`, accessed wherever they are, so the
-    /// model checker reports a spawn and a run that touch them without a happens-before edge.
+    /// The run function of the future's type, written by `spawn`.
+    run: UnsafeCell<RunFn>,
+    /// Under loom: stands for `run` and `storage`, accessed wherever they are, so the model
+    /// checker reports a spawn and a run that touch them without a happens-before edge.
     #[cfg(loom)]
     storage_access: loom::cell::UnsafeCell<()>,
 }
 
-// SAFETY: `vtable` and `storage` are accessed only by the spawner holding `CLAIMED` (exclusive:
+// SAFETY: `run` and `storage` are accessed only by the spawner holding `CLAIMED` (exclusive:
 // it won the compare-exchange from `EMPTY`) and by the slot's work item while the slot is
 // `OCCUPIED`/`ABORTING` (exclusive: an item never runs concurrently with itself, and nobody
 // else writes the storage in those states). The lifecycle's release/acquire pairs order the
@@ -141,7 +154,7 @@ impl<const N: usize> fmt::Debug for TaskSlot<N> {
         f.debug_struct("TaskSlot")
             .field("capacity", &N)
             .field("occupied", &self.is_occupied())
-            .field("work", &self.work)
+            .field("work", &self.header.work)
             .finish()
     }
 }
@@ -231,12 +244,14 @@ impl<const N: usize> TaskSlot<N> {
         /// An empty slot whose tasks run on `executor` at [`Priority::Normal`].
         pub fn new(executor: &'static Executor) -> Self {
             Self {
-                work: Work::with_handler(executor, Handler::Task(run_slot::<N>)),
-                lifecycle: AtomicU32::new(EMPTY),
-                vtable: UnsafeCell::new(None),
+                header: Header {
+                    work: Work::with_handler(executor, Handler::Task),
+                    lifecycle: AtomicU32::new(EMPTY),
+                    run: UnsafeCell::new(run_nothing),
+                    #[cfg(loom)]
+                    storage_access: loom::cell::UnsafeCell::new(()),
+                },
                 storage: UnsafeCell::new(Storage([MaybeUninit::uninit(); N])),
-                #[cfg(loom)]
-                storage_access: loom::cell::UnsafeCell::new(()),
             }
         }
     }
@@ -245,13 +260,14 @@ impl<const N: usize> TaskSlot<N> {
         /// The same slot with its tasks at `priority`.
         #[must_use]
         pub fn with_priority(mut self, priority: Priority) -> Self {
-            self.work.priority = priority;
+            self.header.work.priority = priority;
             self
         }
     }
 
     fn work_ref(&'static self) -> WorkRef {
-        // SAFETY: `TaskSlot` is `repr(C)` with its `Work` first.
+        // SAFETY: `TaskSlot` is `repr(C)` with its `Header` first, which is `repr(C)` with its
+        // `Work` first.
         unsafe { WorkRef::from_owner(self) }
     }
 
@@ -298,14 +314,14 @@ impl<const N: usize> TaskSlot<N> {
     {
         // Checked when the call is compiled; the error gives both sizes.
         let () = FutureFits::<F, N>::CHECK;
-        let mut word = self.lifecycle.load(Ordering::Relaxed);
+        let mut word = self.header.lifecycle.load(Ordering::Relaxed);
         loop {
             if word & STATE != EMPTY {
                 return Err(SpawnError::Occupied(future));
             }
             // Acquire: the previous task's drop (released when the executor marked the slot
             // empty) happens before this spawner reuses the storage.
-            match self.lifecycle.compare_exchange_weak(
+            match self.header.lifecycle.compare_exchange_weak(
                 word,
                 word | CLAIMED,
                 Ordering::Acquire,
@@ -316,15 +332,17 @@ impl<const N: usize> TaskSlot<N> {
             }
         }
         #[cfg(loom)]
-        self.storage_access.with_mut(|_| ());
+        self.header.storage_access.with_mut(|_| ());
         // SAFETY: winning EMPTY -> CLAIMED gives this call exclusive access to `storage` and
-        // `vtable` (see the `Sync` impl). The storage is 16-aligned and at least as large and
+        // `run` (see the `Sync` impl). The storage is 16-aligned and at least as large and
         // aligned as `F` (checked above), and holds no live future (EMPTY).
         unsafe {
             self.storage.get().cast::<F>().write(future);
-            *self.vtable.get() = Some((poll_future::<F>, drop_future::<F>));
+            *self.header.run.get() = run_future::<F, N>;
         }
-        self.lifecycle.store(word | OCCUPIED, Ordering::Release);
+        self.header
+            .lifecycle
+            .store(word | OCCUPIED, Ordering::Release);
         self.work_ref().schedule();
         Ok(self.id(word))
     }
@@ -356,13 +374,13 @@ impl<const N: usize> TaskSlot<N> {
     /// task, and not the one that may have replaced it after it finished, use
     /// [`abort_task`](Self::abort_task).
     pub fn abort(&'static self) -> bool {
-        let mut word = self.lifecycle.load(Ordering::Relaxed);
+        let mut word = self.header.lifecycle.load(Ordering::Relaxed);
         loop {
             if word & STATE != OCCUPIED {
                 return false;
             }
             // The generation is kept: the compare-exchange succeeds only on the task it saw.
-            match self.lifecycle.compare_exchange_weak(
+            match self.header.lifecycle.compare_exchange_weak(
                 word,
                 word | ABORTING,
                 Ordering::AcqRel,
@@ -401,6 +419,7 @@ impl<const N: usize> TaskSlot<N> {
             return false;
         }
         let asked = self
+            .header
             .lifecycle
             .compare_exchange(
                 task.generation | OCCUPIED,
@@ -418,7 +437,7 @@ impl<const N: usize> TaskSlot<N> {
     /// Whether the slot still holds task `task`: spawned, and its future not dropped yet
     /// (running, or being aborted). False for ids of other slots.
     pub fn holds(&self, task: TaskId) -> bool {
-        let word = self.lifecycle.load(Ordering::Acquire);
+        let word = self.header.lifecycle.load(Ordering::Acquire);
         task.slot == ptr::from_ref(self).addr()
             && word & !STATE == task.generation
             && matches!(word & STATE, OCCUPIED | ABORTING)
@@ -426,60 +445,86 @@ impl<const N: usize> TaskSlot<N> {
 
     /// Whether the slot holds a task (being spawned, running, or being aborted).
     pub fn is_occupied(&self) -> bool {
-        self.lifecycle.load(Ordering::Acquire) & STATE != EMPTY
+        self.header.lifecycle.load(Ordering::Acquire) & STATE != EMPTY
     }
 
     /// Whether a poll is scheduled and has not started yet.
     pub fn is_scheduled(&self) -> bool {
-        self.work.is_pending()
+        self.header.work.is_pending()
     }
 
     /// Polls of the task so far (the work item's run count, wrapping), aborts included.
     pub fn polls(&self) -> u32 {
-        self.work.runs()
+        self.header.work.runs()
     }
 
     // The slot's `Work` is not handed out: a `&Work` would narrow the provenance that
-    // `run_slot` needs to find the slot again.
+    // `run` needs to find the slot again.
 }
 
-/// The handler of a `TaskSlot<N>`'s work item: one poll (or the abort).
+/// The handler of a task slot's work item ([`Handler::Task`]): one poll, or the abort.
+///
+/// Inlined into the executor's run, so a poll costs one indirect call (to the future's
+/// [`run_future`]).
+#[inline]
+pub(crate) fn run(item: WorkRef) {
+    // SAFETY: `Handler::Task` is installed only by `TaskSlot::new`, so `item` is the work item
+    // at offset 0 of the `Header` at offset 0 of a `'static` `TaskSlot<N>` (both repr(C)).
+    let header = unsafe { &*item.as_ptr().cast::<Header>() };
+    let word = header.lifecycle.load(Ordering::Acquire);
+    // OCCUPIED and ABORTING have this bit, EMPTY and CLAIMED do not.
+    if word & OCCUPIED == 0 {
+        return; // A stale wake-up of a finished task, or a spawn under way.
+    }
+    // SAFETY: OCCUPIED/ABORTING: the executor's run of the item has exclusive access (see the
+    // `Sync` impl), and the acquire load above saw the spawner's release, so `run` holds the
+    // function `spawn` wrote for the future in the storage.
+    let run = unsafe { *header.run.get() };
+    // SAFETY: as just argued; `item` carries the provenance of the whole slot (every slot
+    // `WorkRef` is made by `work_ref` and travels as a raw pointer).
+    unsafe { run(item, word & STATE) }
+}
+
+/// The run function of an empty slot: never called (`run` calls the slot's function only in
+/// the states in which `spawn` has replaced it).
+unsafe fn run_nothing(_: WorkRef, _: u32) {}
+
+/// One run of a task of type `F` in a `TaskSlot<N>`: polls it (`state` `OCCUPIED`) or drops it
+/// (`ABORTING`), and retires it when the poll is ready.
 ///
 /// Unwinding: if the poll panics, the future is dropped as the panic unwinds (as a future
 /// pinned in an unwinding stack frame is) and the slot is emptied; if the destructor panics
 /// (after a ready poll, an abort or a panicked poll), the slot is emptied all the same: drop
 /// glue has finished dropping the future's fields by then, so it is dead either way. A panic in
 /// a destructor that runs during another unwind aborts the process, as everywhere in Rust.
-fn run_slot<const N: usize>(item: WorkRef) {
-    // SAFETY: `run_slot::<N>` is installed only by `TaskSlot::<N>::new`, so `item` is the work
-    // item at offset 0 of a `'static` `TaskSlot<N>` (repr(C)). Every `WorkRef` to a slot's item
-    // is made by `work_ref` from the whole slot and passed on as a raw pointer, so it carries
-    // the provenance of the whole slot.
+///
+/// # Safety
+///
+/// Called only by [`run`], after `spawn::<F>` of a `TaskSlot<N>` installed it: `item` is that
+/// slot's work item (with the provenance of the whole slot), the slot's lifecycle was read as
+/// `state` (`OCCUPIED` or `ABORTING`) with acquire, so the storage holds a live `F`, and the
+/// caller is the run of the item (exclusive access).
+unsafe fn run_future<F: Future<Output = ()>, const N: usize>(item: WorkRef, state: u32) {
+    // SAFETY: see the function's contract: `item` points to a `'static` `TaskSlot<N>`.
     let slot = unsafe { &*item.as_ptr().cast::<TaskSlot<N>>() };
-    let word = slot.lifecycle.load(Ordering::Acquire);
-    let state = word & STATE;
-    if state != OCCUPIED && state != ABORTING {
-        return; // A stale wake-up of a finished task, or a spawn under way.
-    }
     #[cfg(loom)]
-    slot.storage_access.with_mut(|_| ());
-    // SAFETY: OCCUPIED/ABORTING: the executor has exclusive access (see the `Sync` impl), and
-    // the acquire load above saw the spawner's release, so the vtable is written.
-    let Some((poll, drop)) = (unsafe { *slot.vtable.get() }) else {
-        return;
-    };
-    let future = slot.storage.get().cast::<u8>();
+    slot.header.storage_access.with_mut(|_| ());
+    let future = slot.storage.get().cast::<F>();
     // From here on every exit but a pending poll retires the task, unwinding included. Locals
     // drop in reverse order: the future first, then the slot is marked empty, even if the
     // future's destructor unwinds.
-    let empty = MarkEmpty(&slot.lifecycle);
-    let dead = DropFuture { future, drop };
+    let empty = MarkEmpty(&slot.header.lifecycle);
+    let dead = DropFuture(future);
     if state == OCCUPIED {
-        let waker = waker_of(item);
+        // Our wakers need no drop (`drop_waker` does nothing): skip the call through the vtable.
+        let waker = ManuallyDrop::new(waker_of(item));
         let mut cx = Context::from_waker(&waker);
-        // SAFETY: `future` holds a live future of the type `poll` was made for. The slot is
-        // `'static` and the future is never moved out of it before it is dropped: pinned.
-        if unsafe { poll(future, &mut cx) }.is_pending() {
+        // SAFETY: `future` holds a live `F`. The slot is `'static` and the future is never
+        // moved out of it before it is dropped: pinned.
+        if unsafe { Pin::new_unchecked(&mut *future) }
+            .poll(&mut cx)
+            .is_pending()
+        {
             // Still live: neither guard may act.
             mem::forget(dead);
             mem::forget(empty);
@@ -488,19 +533,16 @@ fn run_slot<const N: usize>(item: WorkRef) {
 }
 
 /// Drops the slot's future when it goes out of scope (the end of its last run, or an unwind).
-struct DropFuture {
-    future: *mut u8,
-    drop: DropFn,
-}
+struct DropFuture<F>(*mut F);
 
-impl Drop for DropFuture {
+impl<F> Drop for DropFuture<F> {
     #[inline]
     fn drop(&mut self) {
-        // SAFETY: a `DropFuture` is made only in `run_slot`, over the live future of an
-        // OCCUPIED/ABORTING slot with the drop function of its type, and is forgotten when the
-        // future stays live; otherwise this is the one drop of the future, and the
-        // `MarkEmpty` dropped after it keeps anybody from reaching the future again.
-        unsafe { (self.drop)(self.future) }
+        // SAFETY: a `DropFuture` is made only in `run_future`, over the live future of an
+        // OCCUPIED/ABORTING slot, and is forgotten when the future stays live; otherwise this
+        // is the one drop of the future, and the `MarkEmpty` dropped after it keeps anybody
+        // from reaching the future again.
+        unsafe { ptr::drop_in_place(self.0) }
     }
 }
 
@@ -525,23 +567,6 @@ impl Drop for MarkEmpty<'_> {
         // would report executions that cannot happen. Once per task, off the wake/poll path.
         self.0.swap(next, Ordering::Release);
     }
-}
-
-/// # Safety
-///
-/// `future` points to a live, pinned `F`.
-unsafe fn poll_future<F: Future<Output = ()>>(future: *mut u8, cx: &mut Context<'_>) -> Poll<()> {
-    // SAFETY: the caller guarantees a live `F` that never moves again.
-    let future = unsafe { Pin::new_unchecked(&mut *future.cast::<F>()) };
-    future.poll(cx)
-}
-
-/// # Safety
-///
-/// `future` points to a live `F` that is not used again.
-unsafe fn drop_future<F>(future: *mut u8) {
-    // SAFETY: the caller guarantees a live `F`, dropped once.
-    unsafe { ptr::drop_in_place(future.cast::<F>()) }
 }
 
 static WAKER_VTABLE: RawWakerVTable = RawWakerVTable::new(clone_waker, wake, wake, drop_waker);
@@ -569,10 +594,10 @@ unsafe fn clone_waker(data: *const ()) -> RawWaker {
 }
 
 unsafe fn wake(data: *const ()) {
-    if let Some(ptr) = ptr::NonNull::new(data.cast_mut().cast::<Work>()) {
-        // SAFETY: the data pointer of our wakers is a `WorkRef` (see `waker_of`).
-        unsafe { WorkRef::from_ptr(ptr) }.schedule();
-    }
+    // SAFETY: the data pointer of our wakers is a `WorkRef` (see `waker_of`): not null, and
+    // made by `WorkRef::as_ptr`.
+    unsafe { WorkRef::from_ptr(ptr::NonNull::new_unchecked(data.cast_mut().cast::<Work>())) }
+        .schedule();
 }
 
 unsafe fn drop_waker(_: *const ()) {}

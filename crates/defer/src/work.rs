@@ -62,8 +62,10 @@ impl Priority {
 pub(crate) enum Handler {
     /// A plain bottom half.
     Fn(fn()),
-    /// The poll function of a task slot; gets the slot through the item's [`WorkRef`].
-    Task(fn(WorkRef)),
+    /// The item heads a task slot: the executor polls the slot's future through the one
+    /// function its spawn installed ([`crate::task::run`]). Data-less, so a `Handler` is one
+    /// nullable pointer and telling the two apart is a null test.
+    Task,
 }
 
 /// A statically allocated bottom half: a handler that an interrupt schedules and the
@@ -330,6 +332,7 @@ unsafe impl Send for WorkRef {}
 unsafe impl Sync for WorkRef {}
 
 impl WorkRef {
+    #[inline]
     pub(crate) fn new(work: &'static Work) -> Self {
         Self(NonNull::from(work))
     }
@@ -339,6 +342,7 @@ impl WorkRef {
     /// # Safety
     ///
     /// `O` must be `#[repr(C)]` with a `Work` as its first field.
+    #[inline]
     pub(crate) unsafe fn from_owner<O>(owner: &'static O) -> Self {
         Self(NonNull::from(owner).cast::<Work>())
     }
@@ -348,24 +352,57 @@ impl WorkRef {
     /// # Safety
     ///
     /// `ptr` must come from `WorkRef::as_ptr` (of any copy), so it points to a `'static` `Work`.
+    #[inline]
     pub(crate) unsafe fn from_ptr(ptr: NonNull<Work>) -> Self {
         Self(ptr)
     }
 
+    #[inline]
     pub(crate) fn as_ptr(self) -> *mut Work {
         self.0.as_ptr()
     }
 
+    #[inline]
     pub(crate) fn work(self) -> &'static Work {
         // SAFETY: every `WorkRef` is made from a `&'static Work` (or the `'static` owner that
         // contains it at offset 0), so the pointee lives forever and is only shared.
         unsafe { self.0.as_ref() }
     }
 
+    /// The fast path of a schedule: an idle item (no flag, not disabled) on an executor
+    /// without clock becomes pending and queued in one compare-exchange from 0. Everything
+    /// else (coalescing, a disabled or still-queued item, the latency stamp) takes
+    /// [`schedule_slow`](Self::schedule_slow) with the word the compare-exchange read.
+    #[inline]
     pub(crate) fn schedule(self) -> bool {
         let work = self.work();
         let executor = work.executor;
-        let mut state = work.state.load(Ordering::Relaxed);
+        let state = if executor.clock.is_none() {
+            // AcqRel as in `schedule_slow`: the release publishes the caller's writes to the
+            // run that clears PENDING.
+            match work.state.compare_exchange(
+                0,
+                PENDING | QUEUED,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    executor.push(self);
+                    return true;
+                }
+                Err(actual) => actual,
+            }
+        } else {
+            work.state.load(Ordering::Relaxed)
+        };
+        self.schedule_slow(state)
+    }
+
+    /// Every schedule but the fast one; `state` is a value of the item's word read last.
+    #[inline(never)]
+    fn schedule_slow(self, mut state: u32) -> bool {
+        let work = self.work();
+        let executor = work.executor;
         if state & PENDING == 0 {
             if let Some(clock) = executor.clock {
                 // Stamped before the item becomes visible as pending, so the executor never
@@ -433,9 +470,28 @@ impl WorkRef {
     }
 
     /// The executor took the item off its queue (it owned `QUEUED`): decide what to do with it.
+    ///
+    /// The fast path is the usual case, pending and enabled: one compare-exchange from exactly
+    /// `PENDING | QUEUED` to 0.
+    #[inline]
     pub(crate) fn take(self) -> Taken {
+        // Acquire: see what the schedulers published. Release: our reads of `next` happen
+        // before a scheduler that sees QUEUED clear links the item again.
+        match self.work().state.compare_exchange(
+            PENDING | QUEUED,
+            0,
+            Ordering::AcqRel,
+            Ordering::Relaxed,
+        ) {
+            Ok(_) => Taken::Run,
+            Err(actual) => self.take_slow(actual),
+        }
+    }
+
+    /// [`take`](Self::take) of a cancelled or disabled item, or after a lost race.
+    #[inline(never)]
+    fn take_slow(self, mut state: u32) -> Taken {
         let work = self.work();
-        let mut state = work.state.load(Ordering::Relaxed);
         loop {
             let (new, taken) = if state & PENDING == 0 {
                 (state & !QUEUED, Taken::Cancelled)
@@ -444,8 +500,7 @@ impl WorkRef {
             } else {
                 (state & !(QUEUED | PENDING), Taken::Run)
             };
-            // Acquire: see what the schedulers published. Release: our reads of `next` happen
-            // before a scheduler that sees QUEUED clear links the item again.
+            // Orderings as in `take`.
             match work
                 .state
                 .compare_exchange_weak(state, new, Ordering::AcqRel, Ordering::Relaxed)
@@ -457,6 +512,7 @@ impl WorkRef {
     }
 
     /// Counts a completed run (only the executor's runner writes `runs`).
+    #[inline]
     pub(crate) fn count_run(self) {
         let runs = &self.work().runs;
         runs.store(

@@ -149,6 +149,7 @@ impl Executor {
     }
 
     /// Pushes an item whose `QUEUED` bit the caller just set.
+    #[inline]
     pub(crate) fn push(&self, work: WorkRef) {
         let head = &self.incoming[work.work().priority.index()];
         let mut top = head.load(Ordering::Relaxed);
@@ -175,36 +176,49 @@ impl Executor {
 
     /// The next queued item of `priority`, in scheduling order. Only the run-lock holder calls.
     /// Inlined, like `pop_any`, so that `Runner::run_items` checks empty queues in place.
-    #[inline]
+    #[inline(always)]
     fn pop(&self, priority: usize) -> Option<WorkRef> {
-        let mut head = self.ready[priority].load(Ordering::Relaxed);
-        if head.is_null() {
-            if self.incoming[priority].load(Ordering::Relaxed).is_null() {
-                return None;
-            }
-            // Acquire pairs with the pushes' release: links and published data are visible.
-            let mut rest = self.incoming[priority].swap(ptr::null_mut(), Ordering::Acquire);
-            // The stack is newest-first: reverse it into the ready list.
-            while let Some(ptr) = NonNull::new(rest) {
-                // SAFETY: only `push` stores non-null pointers in the queues, and it stores
-                // `WorkRef::as_ptr` values.
-                let item = unsafe { WorkRef::from_ptr(ptr) };
-                rest = item.work().next.load(Ordering::Relaxed);
-                item.work().next.store(head, Ordering::Relaxed);
-                head = ptr.as_ptr();
-            }
+        let ready = &self.ready[priority];
+        let incoming = &self.incoming[priority];
+        let head = ready.load(Ordering::Relaxed);
+        // Both queues empty, in one test (only addresses are compared).
+        if head.addr() | incoming.load(Ordering::Relaxed).addr() == 0 {
+            return None;
         }
-        let ptr = NonNull::new(head)?;
-        // SAFETY: as above, the ready list holds only pointers that came from `push`.
-        let item = unsafe { WorkRef::from_ptr(ptr) };
-        // Read the link before `take` gives up QUEUED: after that a scheduler may relink it.
-        self.ready[priority].store(item.work().next.load(Ordering::Relaxed), Ordering::Relaxed);
+        if let Some(ptr) = NonNull::new(head) {
+            // SAFETY: only `push` stores non-null pointers in the queues, and it stores
+            // `WorkRef::as_ptr` values; `pop` moves them from `incoming` to `ready` unchanged.
+            let item = unsafe { WorkRef::from_ptr(ptr) };
+            // Read the link before `take` gives up QUEUED: after that a scheduler may relink it.
+            ready.store(item.work().next.load(Ordering::Relaxed), Ordering::Relaxed);
+            return Some(item);
+        }
+        // Acquire pairs with the pushes' release: links and published data are visible.
+        let top = NonNull::new(incoming.swap(ptr::null_mut(), Ordering::Acquire))?;
+        // The stack is newest-first. Its last (oldest) item runs now; the others are reversed
+        // into the (empty) ready list, so items run in scheduling order. Every link is read
+        // here, before `take` gives up QUEUED.
+        // SAFETY: as above.
+        let mut item = unsafe { WorkRef::from_ptr(top) };
+        let mut list = ptr::null_mut();
+        while let Some(next) = NonNull::new(item.work().next.load(Ordering::Relaxed)) {
+            item.work().next.store(list, Ordering::Relaxed);
+            list = item.as_ptr();
+            // SAFETY: as above.
+            item = unsafe { WorkRef::from_ptr(next) };
+        }
+        if !list.is_null() {
+            ready.store(list, Ordering::Relaxed);
+        }
         Some(item)
     }
 
-    #[inline]
+    #[inline(always)]
     fn pop_any(&self) -> Option<WorkRef> {
-        (0..Priority::COUNT).find_map(|priority| self.pop(priority))
+        match self.pop(Priority::Urgent.index()) {
+            Some(item) => Some(item),
+            None => self.pop(Priority::Normal.index()),
+        }
     }
 
     /// Whether any item is queued (possibly a cancelled one whose entry is not consumed yet).
@@ -327,6 +341,7 @@ impl Executor {
     }
 
     /// Counts a queue entry consumed without a run (only the runner writes `skipped`).
+    #[inline]
     fn count_skipped(&self) {
         let skipped = &self.stats.skipped;
         skipped.store(
@@ -335,13 +350,13 @@ impl Executor {
         );
     }
 
+    /// Runs a taken item's handler. Inlined into both run loops: the common path has no call
+    /// but the handler's (the latency measurement is out of line).
+    #[inline]
     fn run_one(&self, item: WorkRef) {
         let work = item.work();
         if let Some(clock) = self.clock {
-            let latency = clock().wrapping_sub(work.queued_at.load(Ordering::Relaxed));
-            if latency > self.stats.max_latency.load(Ordering::Relaxed) {
-                self.stats.max_latency.store(latency, Ordering::Relaxed);
-            }
+            self.note_latency(clock, work);
         }
         trace!("irqkit-defer: run {=usize:x}", item.as_ptr() as usize);
         self.current.store(item.as_ptr(), Ordering::Relaxed);
@@ -352,7 +367,16 @@ impl Executor {
         };
         match work.handler {
             Handler::Fn(handler) => handler(),
-            Handler::Task(poll) => poll(item),
+            Handler::Task => crate::task::run(item),
+        }
+    }
+
+    /// Folds the schedule-to-run latency of `work` into the maximum.
+    #[inline(never)]
+    fn note_latency(&self, clock: Clock, work: &crate::Work) {
+        let latency = clock().wrapping_sub(work.queued_at.load(Ordering::Relaxed));
+        if latency > self.stats.max_latency.load(Ordering::Relaxed) {
+            self.stats.max_latency.store(latency, Ordering::Relaxed);
         }
     }
 

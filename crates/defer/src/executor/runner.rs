@@ -43,7 +43,7 @@ impl Runner<'_> {
     /// assert_eq!(runner.run_items(8), 1);
     /// assert_eq!(runner.run_items(8), 0);
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn run_items(&mut self, max_items: u32) -> u32 {
         let executor = self.executor;
         let mut ran = 0;
@@ -113,6 +113,7 @@ pub(super) struct Finish<'a> {
 }
 
 impl Drop for Finish<'_> {
+    #[inline]
     fn drop(&mut self) {
         self.item.count_run();
         let runs = &self.executor.stats.runs;
