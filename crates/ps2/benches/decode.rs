@@ -4,6 +4,11 @@
 //! `decode_instructions.rs`), encoded by our encoder for set 1 and for set 2. Only keys both
 //! crates know are used, so both decode every byte. Throughput is reported per byte.
 //!
+//! irqkit's main cases use the entry points that hand each result to a closure
+//! (`Decoder::feed_with`; `Keyboard::feed`, which decodes and applies the layout in one call);
+//! the `-iter` cases use the two-stage iterator API (`Decoder::feed`, then `Keyboard::process`
+//! on each key event). Both deliver every event and every decoded key.
+//!
 //! Run: `cargo bench -p irqkit-ps2 --bench decode` (add `-- --warm-up-time 1
 //! --measurement-time 3` while iterating).
 
@@ -22,6 +27,36 @@ fn irqkit_decode(set: ScancodeSet, bytes: &[u8]) -> u32 {
     let mut decoder = Decoder::new(set);
     let mut sum = 0u32;
     for &byte in bytes {
+        decoder.feed_with(byte, |event| {
+            if let Event::Key(key) = event {
+                sum = sum.wrapping_add(key.code as u32 + key.kind as u32);
+            }
+        });
+    }
+    sum
+}
+
+fn irqkit_decode_us(set: ScancodeSet, bytes: &[u8]) -> u32 {
+    let mut decoder = Decoder::new(set);
+    let mut keyboard = Keyboard::new(Us);
+    let mut sum = 0u32;
+    for &byte in bytes {
+        // The returned events are responses, unknown codes and resyncs: none in the stream.
+        let _ = keyboard.feed(&mut decoder, byte, |decoded| {
+            sum = sum.wrapping_add(match decoded {
+                OurKey::Char(c) => c as u32,
+                OurKey::Key(code) => code as u32,
+                OurKey::LocksChanged(locks) => u32::from(locks.bits()),
+            });
+        });
+    }
+    sum
+}
+
+fn irqkit_decode_iter(set: ScancodeSet, bytes: &[u8]) -> u32 {
+    let mut decoder = Decoder::new(set);
+    let mut sum = 0u32;
+    for &byte in bytes {
         for event in decoder.feed(byte) {
             if let Event::Key(key) = event {
                 sum = sum.wrapping_add(key.code as u32 + key.kind as u32);
@@ -31,7 +66,7 @@ fn irqkit_decode(set: ScancodeSet, bytes: &[u8]) -> u32 {
     sum
 }
 
-fn irqkit_decode_us(set: ScancodeSet, bytes: &[u8]) -> u32 {
+fn irqkit_decode_us_iter(set: ScancodeSet, bytes: &[u8]) -> u32 {
     let mut decoder = Decoder::new(set);
     let mut keyboard = Keyboard::new(Us);
     let mut sum = 0u32;
@@ -124,6 +159,11 @@ fn bench(c: &mut Criterion) {
     for set in [ScancodeSet::Set1, ScancodeSet::Set2] {
         let bytes = typing::stream(set, &events);
         check_same_keys(set, &bytes);
+        assert_eq!(irqkit_decode(set, &bytes), irqkit_decode_iter(set, &bytes));
+        assert_eq!(
+            irqkit_decode_us(set, &bytes),
+            irqkit_decode_us_iter(set, &bytes)
+        );
         let mut group = c.benchmark_group(format!("set{}", set.number()));
         group.throughput(Throughput::Bytes(bytes.len() as u64));
         group.bench_function("irqkit/decode", |b| {
@@ -131,6 +171,12 @@ fn bench(c: &mut Criterion) {
         });
         group.bench_function("irqkit/decode+us", |b| {
             b.iter(|| irqkit_decode_us(set, black_box(&bytes)))
+        });
+        group.bench_function("irqkit/decode-iter", |b| {
+            b.iter(|| irqkit_decode_iter(set, black_box(&bytes)))
+        });
+        group.bench_function("irqkit/decode+us-iter", |b| {
+            b.iter(|| irqkit_decode_us_iter(set, black_box(&bytes)))
         });
         match set {
             ScancodeSet::Set1 => {

@@ -8,7 +8,13 @@
 //!   this under `valgrind --tool=callgrind` for two iteration counts and divides the difference
 //!   of the instruction totals by the difference of bytes, so set-up and process start cancel;
 //! - anything else (`cargo bench` passes `--bench`): checks that both crates decode the same
-//!   keys and characters from each stream.
+//!   keys and characters from each stream, and both irqkit entry points the same sums.
+//!
+//! irqkit's main cases use the entry points that hand each result to a closure
+//! (`Decoder::feed_with`; `Keyboard::feed`, which decodes and applies the layout in one call);
+//! the `-iter` cases use the two-stage iterator API (`Decoder::feed`, then `Keyboard::process`
+//! on each key event). Both deliver every event and every decoded key, as pc-keyboard's
+//! `advance_state` / `add_byte` + `process_keyevent` do.
 
 mod typing;
 
@@ -25,6 +31,42 @@ fn irqkit_decode(set: ScancodeSet, bytes: &[u8]) -> u32 {
     let mut decoder = Decoder::new(set);
     let mut sum = 0u32;
     for &byte in bytes {
+        decoder.feed_with(byte, |event| {
+            if let Event::Key(key) = event {
+                sum = sum.wrapping_add(key.code as u32 + key.kind as u32);
+            }
+        });
+    }
+    sum
+}
+
+#[inline(never)]
+fn irqkit_decode_us(set: ScancodeSet, bytes: &[u8]) -> (u32, u32) {
+    let mut decoder = Decoder::new(set);
+    let mut keyboard = Keyboard::new(Us);
+    let (mut sum, mut chars) = (0u32, 0u32);
+    for &byte in bytes {
+        // The returned events are responses, unknown codes and resyncs, which the stream
+        // has none of (pc-keyboard's errors are dropped the same way).
+        let _ = keyboard.feed(&mut decoder, byte, |decoded| {
+            sum = sum.wrapping_add(match decoded {
+                OurKey::Char(c) => {
+                    chars += 1;
+                    c as u32
+                }
+                OurKey::Key(code) => code as u32,
+                OurKey::LocksChanged(locks) => u32::from(locks.bits()),
+            });
+        });
+    }
+    (sum, chars)
+}
+
+#[inline(never)]
+fn irqkit_decode_iter(set: ScancodeSet, bytes: &[u8]) -> u32 {
+    let mut decoder = Decoder::new(set);
+    let mut sum = 0u32;
+    for &byte in bytes {
         for event in decoder.feed(byte) {
             if let Event::Key(key) = event {
                 sum = sum.wrapping_add(key.code as u32 + key.kind as u32);
@@ -35,7 +77,7 @@ fn irqkit_decode(set: ScancodeSet, bytes: &[u8]) -> u32 {
 }
 
 #[inline(never)]
-fn irqkit_decode_us(set: ScancodeSet, bytes: &[u8]) -> (u32, u32) {
+fn irqkit_decode_us_iter(set: ScancodeSet, bytes: &[u8]) -> (u32, u32) {
     let mut decoder = Decoder::new(set);
     let mut keyboard = Keyboard::new(Us);
     let (mut sum, mut chars) = (0u32, 0u32);
@@ -94,6 +136,8 @@ fn pc_keyboard_decode_us<S: pc_keyboard::ScancodeSet>(set: S, bytes: &[u8]) -> (
 enum Stage {
     IrqkitDecode,
     IrqkitDecodeUs,
+    IrqkitDecodeIter,
+    IrqkitDecodeUsIter,
     PcKeyboardDecode,
     PcKeyboardDecodeUs,
 }
@@ -107,6 +151,11 @@ fn run_stage(stage: Stage, set: ScancodeSet, bytes: &[u8]) -> u32 {
             0
         }
         (Stage::IrqkitDecodeUs, _) => black_box(irqkit_decode_us(set, bytes)).1,
+        (Stage::IrqkitDecodeIter, _) => {
+            black_box(irqkit_decode_iter(set, bytes));
+            0
+        }
+        (Stage::IrqkitDecodeUsIter, _) => black_box(irqkit_decode_us_iter(set, bytes)).1,
         (Stage::PcKeyboardDecode, ScancodeSet::Set1) => {
             black_box(pc_keyboard_decode(pc_keyboard::ScancodeSet1::new(), bytes));
             0
@@ -148,6 +197,12 @@ const CASES: &[Case] = &[
         stage: Stage::IrqkitDecode,
     },
     Case {
+        name: "irqkit/set1/decode-iter",
+        operation: "set 1, decode (per byte)",
+        set: ScancodeSet::Set1,
+        stage: Stage::IrqkitDecodeIter,
+    },
+    Case {
         name: "pc-keyboard/set1/decode",
         operation: "set 1, decode (per byte)",
         set: ScancodeSet::Set1,
@@ -158,6 +213,12 @@ const CASES: &[Case] = &[
         operation: "set 1, decode + US layout (per byte)",
         set: ScancodeSet::Set1,
         stage: Stage::IrqkitDecodeUs,
+    },
+    Case {
+        name: "irqkit/set1/decode+us-iter",
+        operation: "set 1, decode + US layout (per byte)",
+        set: ScancodeSet::Set1,
+        stage: Stage::IrqkitDecodeUsIter,
     },
     Case {
         name: "pc-keyboard/set1/decode+us",
@@ -172,6 +233,12 @@ const CASES: &[Case] = &[
         stage: Stage::IrqkitDecode,
     },
     Case {
+        name: "irqkit/set2/decode-iter",
+        operation: "set 2, decode (per byte)",
+        set: ScancodeSet::Set2,
+        stage: Stage::IrqkitDecodeIter,
+    },
+    Case {
         name: "pc-keyboard/set2/decode",
         operation: "set 2, decode (per byte)",
         set: ScancodeSet::Set2,
@@ -182,6 +249,12 @@ const CASES: &[Case] = &[
         operation: "set 2, decode + US layout (per byte)",
         set: ScancodeSet::Set2,
         stage: Stage::IrqkitDecodeUs,
+    },
+    Case {
+        name: "irqkit/set2/decode+us-iter",
+        operation: "set 2, decode + US layout (per byte)",
+        set: ScancodeSet::Set2,
+        stage: Stage::IrqkitDecodeUsIter,
     },
     Case {
         name: "pc-keyboard/set2/decode+us",
@@ -230,6 +303,12 @@ fn main() {
                 let theirs = run_stage(Stage::PcKeyboardDecodeUs, set, bytes);
                 assert!(ours > 0, "the stream types characters");
                 assert_eq!(ours, theirs, "both crates type as many characters");
+                assert_eq!(
+                    irqkit_decode_us(set, bytes),
+                    irqkit_decode_us_iter(set, bytes),
+                    "both irqkit entry points decode the same keys"
+                );
+                assert_eq!(irqkit_decode(set, bytes), irqkit_decode_iter(set, bytes));
                 run_stage(Stage::IrqkitDecode, set, bytes);
                 run_stage(Stage::PcKeyboardDecode, set, bytes);
             }

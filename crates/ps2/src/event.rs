@@ -203,6 +203,17 @@ impl Events {
         }
     }
 
+    /// Appends a non-key event (a byte completes at most two: a resync report and a response
+    /// or unknown scancode). A third is dropped, which cannot happen.
+    pub(crate) fn push(&mut self, event: Event) {
+        match self.len {
+            0 => self.first = event,
+            1 => self.second = event,
+            _ => return,
+        }
+        self.len += 1;
+    }
+
     /// The events not yet iterated, in order (unused slots hold `None`).
     pub const fn to_array(&self) -> [Option<Event>; Self::CAPACITY] {
         [

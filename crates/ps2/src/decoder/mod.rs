@@ -219,6 +219,84 @@ impl Decoder {
         self.feed_slow(byte)
     }
 
+    /// Decodes one byte from the keyboard and calls `on_event` with each event it completes,
+    /// in order: the same events as [`Decoder::feed`], handed over one by one instead of in
+    /// an [`Events`] value, so that a caller doing little with each event does not pay for
+    /// building and iterating one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use irqkit_ps2::{Decoder, Event, KeyCode, KeyEvent, ScancodeSet};
+    ///
+    /// let mut decoder = Decoder::new(ScancodeSet::Set1);
+    /// let mut keys = Vec::new();
+    /// for byte in [0x1E, 0x1E, 0x9E] {
+    ///     decoder.feed_with(byte, |event| keys.extend(event.key()));
+    /// }
+    /// assert_eq!(keys, [
+    ///     KeyEvent::press(KeyCode::A),
+    ///     KeyEvent::repeat(KeyCode::A),
+    ///     KeyEvent::release(KeyCode::A),
+    /// ]);
+    /// ```
+    #[inline]
+    pub fn feed_with(&mut self, byte: u8, on_event: impl FnMut(Event)) {
+        /// Every event goes to the one closure.
+        struct All<F>(F);
+        impl<F: FnMut(Event)> Sink for All<F> {
+            #[inline(always)]
+            fn key(&mut self, key: KeyEvent) {
+                (self.0)(Event::Key(key))
+            }
+            #[inline(always)]
+            fn other(&mut self, event: Event) {
+                (self.0)(event)
+            }
+        }
+        self.feed_into(byte, &mut All(on_event));
+    }
+
+    /// The decoding both entry points share: the fast path's table, then the full decoding
+    /// functions for everything it does not cover. Each event goes to `sink` as it completes.
+    #[inline(always)]
+    pub(crate) fn feed_into<S: Sink>(&mut self, byte: u8, sink: &mut S) {
+        let pending = self.pending as usize;
+        if pending < HOT_STATES {
+            match FAST[self.set as usize][pending][byte as usize] {
+                Step::Make(code) => {
+                    self.pending = Pending::Idle;
+                    let kind = if self.held.insert(code) {
+                        KeyKind::Press
+                    } else {
+                        KeyKind::Repeat
+                    };
+                    return sink.key(KeyEvent { code, kind });
+                }
+                Step::Break(code) => {
+                    self.pending = Pending::Idle;
+                    self.held.remove(code);
+                    return sink.key(KeyEvent::release(code));
+                }
+                Step::Wait(next) => {
+                    self.pending = next;
+                    return;
+                }
+                Step::Fake => {
+                    self.pending = Pending::Idle;
+                    return;
+                }
+                Step::Slow => {}
+            }
+        }
+        for event in self.feed_slow(byte) {
+            match event {
+                Event::Key(key) => sink.key(key),
+                other => sink.other(other),
+            }
+        }
+    }
+
     /// Everything the fast path's table does not cover.
     #[inline(never)]
     fn feed_slow(&mut self, byte: u8) -> Events {
@@ -228,6 +306,15 @@ impl Decoder {
             ScancodeSet::Set3 => self.feed_set3(byte),
         }
     }
+}
+
+/// Where [`Decoder::feed_into`] delivers events: key events and the rest apart, so that a
+/// keyboard fed straight from the decoder handles key events without matching on [`Event`].
+pub(crate) trait Sink {
+    /// A key event.
+    fn key(&mut self, key: KeyEvent);
+    /// Any other event (response, unknown scancode, resync).
+    fn other(&mut self, event: Event);
 }
 
 /// What every set shares: key and response events, resynchronisation, sequence state.

@@ -92,15 +92,13 @@ mod modifiers;
 pub use decoded::{DecodedKey, DecodedKeys};
 pub use modifiers::{Locks, Modifiers};
 
+use crate::decoder::Sink;
 use crate::layout::{
-    compose_pair, shared_key, unpack, Action, KeyDef, Layout, Level, CAPS_ALTGR, CAPS_BASE, KEYPAD,
-    NONE_BITS, TAGS,
+    compose_pair, shared_key, unpack, Action, KeyDef, Layout, Level, CAPS_ALTGR, CAPS_BASE,
+    FLAG_VALUES, KEYPAD, NONE_BITS,
 };
-use crate::{Event, KeyCode, KeyEvent, KeyKind, Response};
+use crate::{Decoder, Event, Events, KeyCode, KeyEvent, KeyKind, Response};
 use modifiers::ROLES;
-
-#[cfg(doc)]
-use crate::Decoder;
 
 /// A dead key or Compose sequence in progress.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -155,15 +153,39 @@ pub struct Keyboard<L> {
     ctrl_alt_is_altgr: bool,
     compose_key: Option<KeyCode>,
     // Derived from the fields above by `refresh` whenever they change, so that the hot path
-    // reads one byte instead of re-deriving them for every key.
-    /// The level (as `Level as u8`) Shift and AltGr select.
-    level: u8,
-    /// The level of keypad keys: 0 when Num Lock (inverted by Shift) is on, 1 otherwise.
-    keypad_level: u8,
-    /// The `KeyDef` flag Caps Lock acts on at `level` (0 when Caps Lock is off).
-    caps_mask: u8,
+    // reads them instead of re-deriving them for every key.
+    /// The level (0-3, as [`Level`]) of a key, two bits for each value of its `KeyDef` flags
+    /// (Caps Lock applies at the base or AltGr levels, keypad key): Shift and AltGr, flipped
+    /// by Caps Lock where it applies; Num Lock, inverted by Shift, for keypad keys.
+    levels: u16,
     /// Ctrl is held and not part of AltGr: characters become control characters.
     ctrl: bool,
+    /// Neither `ctrl` nor a Compose key: a plain key event needs no more than its level.
+    plain: bool,
+}
+
+/// The `levels` of a keyboard whose Shift, AltGr, Caps Lock and Num Lock are as given.
+const fn levels(shift: bool, altgr: bool, caps: bool, num: bool) -> u16 {
+    let level = Level::new(shift, altgr) as u16;
+    let keypad_level = (num != shift) as u16 ^ 1;
+    let caps_flag = match (caps, altgr) {
+        (false, _) => 0,
+        (true, false) => CAPS_BASE,
+        (true, true) => CAPS_ALTGR,
+    };
+    let mut levels = 0;
+    let mut flags: u8 = 0;
+    while flags < FLAG_VALUES {
+        let of_key = if flags & KEYPAD != 0 {
+            keypad_level
+        } else {
+            // Caps Lock flips Shift (bit 0 of the level).
+            level ^ (flags & caps_flag != 0) as u16
+        };
+        levels |= of_key << (2 * flags as u16);
+        flags += 1;
+    }
+    levels
 }
 
 impl<L: Layout> Keyboard<L> {
@@ -182,29 +204,28 @@ impl<L: Layout> Keyboard<L> {
             pending: Pending::None,
             ctrl_alt_is_altgr: false,
             compose_key: None,
-            level: Level::Base as u8,
-            keypad_level: if locks.contains(Locks::NUM) { 0 } else { 1 },
-            caps_mask: if locks.contains(Locks::CAPS) {
-                CAPS_BASE
-            } else {
-                0
-            },
+            levels: levels(
+                false,
+                false,
+                locks.contains(Locks::CAPS),
+                locks.contains(Locks::NUM),
+            ),
             ctrl: false,
+            plain: true,
         }
     }
 
     /// Recomputes the derived fields after the modifiers, locks, layout or options changed.
     fn refresh(&mut self) {
         let altgr = self.altgr();
-        let shift = self.modifiers.shift();
-        self.level = Level::new(shift, altgr) as u8;
-        self.keypad_level = (self.locks.contains(Locks::NUM) == shift) as u8;
-        self.caps_mask = match (self.locks.contains(Locks::CAPS), altgr) {
-            (false, _) => 0,
-            (true, false) => CAPS_BASE,
-            (true, true) => CAPS_ALTGR,
-        };
+        self.levels = levels(
+            self.modifiers.shift(),
+            altgr,
+            self.locks.contains(Locks::CAPS),
+            self.locks.contains(Locks::NUM),
+        );
         self.ctrl = self.modifiers.ctrl() && !altgr;
+        self.plain = !self.ctrl && self.compose_key.is_none();
     }
 
     /// This keyboard with Ctrl+Left Alt acting as AltGr (on layouts with AltGr), the Windows
@@ -224,6 +245,7 @@ impl<L: Layout> Keyboard<L> {
     /// progress still completes.
     pub fn set_compose_key(&mut self, key: Option<KeyCode>) {
         self.compose_key = key;
+        self.refresh();
     }
 
     /// This keyboard with `key` as the Compose key (Linux users often pick
@@ -232,6 +254,7 @@ impl<L: Layout> Keyboard<L> {
     /// acts as that modifier.
     pub const fn with_compose_key(mut self, key: Option<KeyCode>) -> Self {
         self.compose_key = key;
+        self.plain = !self.ctrl && key.is_none();
         self
     }
 
@@ -326,13 +349,87 @@ impl<L: Layout> Keyboard<L> {
         if bits == NONE_BITS {
             bits = self.shared_bits(code);
         }
-        // The common case: a plain character, no Ctrl, nothing pending.
-        if bits & TAGS == 0 && !self.ctrl && matches!(self.pending, Pending::None) {
-            if let Some(c) = char::from_u32(bits).filter(|_| bits != NONE_BITS) {
+        // The common case: a plain character (the only bits that are a `char`), no Ctrl,
+        // nothing pending.
+        if !self.ctrl && matches!(self.pending, Pending::None) {
+            if let Some(c) = char::from_u32(bits) {
                 return DecodedKeys::one(DecodedKey::Char(c));
             }
         }
         self.finish(code, event.kind, bits)
+    }
+
+    /// Decodes `byte` with `decoder` and processes the events it completes: calls `on_key`
+    /// with each [`DecodedKey`], in order, and returns the events that are not key events
+    /// (responses, unknown scancodes, resyncs) for the driver to act on.
+    ///
+    /// The keys are exactly those of
+    /// `for event in decoder.feed(byte) { for key in keyboard.process_event(event) { .. } }`,
+    /// but a byte that completes a plain key event goes from the decoder's table to the
+    /// layout's without [`Events`] or [`DecodedKeys`] values in between.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use irqkit_ps2::keyboard::{DecodedKey, Keyboard};
+    /// use irqkit_ps2::layout::Us;
+    /// use irqkit_ps2::{Decoder, Event, Response, ScancodeSet};
+    ///
+    /// let mut decoder = Decoder::new(ScancodeSet::Set2);
+    /// let mut keyboard = Keyboard::new(Us);
+    /// let mut text = String::new();
+    /// let mut responses = Vec::new();
+    /// // Shift, h, Shift up, i, then an ACK from the keyboard.
+    /// for byte in [0x12, 0x33, 0xF0, 0x33, 0xF0, 0x12, 0x43, 0xF0, 0x43, 0xFA] {
+    ///     let rest = keyboard.feed(&mut decoder, byte, |key| {
+    ///         if let DecodedKey::Char(c) = key {
+    ///             text.push(c);
+    ///         }
+    ///     });
+    ///     responses.extend(rest);
+    /// }
+    /// assert_eq!(text, "Hi");
+    /// assert_eq!(responses, [Event::Response(Response::Ack)]);
+    /// ```
+    #[inline]
+    pub fn feed(
+        &mut self,
+        decoder: &mut Decoder,
+        byte: u8,
+        on_key: impl FnMut(DecodedKey),
+    ) -> Events {
+        let mut typing = Typing {
+            keyboard: self,
+            on_key,
+            rest: Events::none(),
+        };
+        decoder.feed_into(byte, &mut typing);
+        typing.rest
+    }
+
+    /// [`Keyboard::process`], handing the keys to `on_key`: a plain character straight from
+    /// the layout's table, anything else through `process`.
+    #[inline(always)]
+    fn process_into(&mut self, event: KeyEvent, on_key: &mut impl FnMut(DecodedKey)) {
+        let code = event.code;
+        if self.plain && ROLES[code as usize] == 0 {
+            if event.kind == KeyKind::Release {
+                return;
+            }
+            if matches!(self.pending, Pending::None) {
+                let def = self.layout.key(code);
+                if let Some(c) = char::from_u32(def.bits(self.level_of(&def))) {
+                    return on_key(DecodedKey::Char(c));
+                }
+            }
+        }
+        self.process_slow(event).for_each(on_key);
+    }
+
+    /// [`Keyboard::process`], out of line for [`Keyboard::process_into`].
+    #[inline(never)]
+    fn process_slow(&mut self, event: KeyEvent) -> DecodedKeys {
+        self.process(event)
     }
 
     /// Everything but a plain character: Ctrl, dead keys, pending sequences, non-character
@@ -382,13 +479,8 @@ impl<L: Layout> Keyboard<L> {
     /// Num Lock (inverted by Shift) for keypad keys.
     #[inline]
     fn level_of(&self, def: &KeyDef) -> u8 {
-        let flags = def.flags();
-        if flags & KEYPAD != 0 {
-            self.keypad_level
-        } else {
-            // Caps Lock flips Shift (bit 0 of the level).
-            self.level ^ (flags & self.caps_mask != 0) as u8
-        }
+        let flags = def.flags() % FLAG_VALUES;
+        ((self.levels >> (2 * flags)) & 3) as u8
     }
 
     /// A character was typed: combine it with a pending dead key or Compose sequence.
@@ -467,6 +559,29 @@ impl<L: Layout> Keyboard<L> {
                 DecodedKeys::one(DecodedKey::Char(first))
             }
         }
+    }
+}
+
+/// Where [`Keyboard::feed`] has the decoder deliver events.
+struct Typing<'a, L, F> {
+    keyboard: &'a mut Keyboard<L>,
+    on_key: F,
+    /// The events that are not key events, returned to the caller.
+    rest: Events,
+}
+
+impl<L: Layout, F: FnMut(DecodedKey)> Sink for Typing<'_, L, F> {
+    #[inline(always)]
+    fn key(&mut self, key: KeyEvent) {
+        self.keyboard.process_into(key, &mut self.on_key);
+    }
+
+    #[inline(never)]
+    fn other(&mut self, event: Event) {
+        self.keyboard
+            .process_event(event)
+            .for_each(&mut self.on_key);
+        self.rest.push(event);
     }
 }
 

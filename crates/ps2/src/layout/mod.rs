@@ -151,13 +151,13 @@ pub const fn dead(accent: Accent, spacing: char) -> Action {
 
 // KeyDef packs each level's action in a u32 so a layout table is 20 bytes a key.
 // Char: the scalar value (never 0). Dead: DEAD_TAG | accent << 21 | spacing. Key: KEY_TAG | index.
-pub(crate) const NONE_BITS: u32 = 0;
+// None: NONE_BITS. Only a plain character's bits are a valid `char`, so one
+// `char::from_u32` tells the keyboard's hot path it has a character to type.
+pub(crate) const NONE_BITS: u32 = 1 << 29;
 const CHAR_MASK: u32 = 0x1F_FFFF;
 const ACCENT_SHIFT: u32 = 21;
 const DEAD_TAG: u32 = 1 << 30;
 const KEY_TAG: u32 = 1 << 31;
-/// Either tag: the bits are not a plain character.
-pub(crate) const TAGS: u32 = DEAD_TAG | KEY_TAG;
 
 const fn pack(action: Action) -> u32 {
     match action {
@@ -186,8 +186,8 @@ pub(crate) const fn unpack(bits: u32) -> Action {
         };
     }
     match char::from_u32(bits) {
-        Some(c) if bits != NONE_BITS => Action::Char(c),
-        _ => Action::None,
+        Some('\0') | None => Action::None,
+        Some(c) => Action::Char(c),
     }
 }
 
@@ -219,6 +219,8 @@ pub(crate) const CAPS_BASE: u8 = 1;
 pub(crate) const CAPS_ALTGR: u8 = 2;
 /// A keypad key: the base level with Num Lock on, the Shift level with it off.
 pub(crate) const KEYPAD: u8 = 4;
+/// How many values the flags above can take together.
+pub(crate) const FLAG_VALUES: u8 = 8;
 
 impl KeyDef {
     /// A key that types nothing on this layout.

@@ -1,0 +1,236 @@
+//! The closure entry points (`Decoder::feed_with`, `Keyboard::feed`) against the iterator API
+//! they shortcut (`Decoder::feed`, then `Keyboard::process_event` on each event): the same
+//! events, the same decoded keys, the same state after every byte, for every set and layout,
+//! on arbitrary byte streams (garbage included) and on well-formed typing with modifiers,
+//! locks, dead keys and Compose.
+
+use irqkit_ps2::encoder::encode;
+use irqkit_ps2::keyboard::{DecodedKey, Keyboard, Locks};
+use irqkit_ps2::layout::{AnyLayout, De, Fr, Layout, Us, UsIntl};
+use irqkit_ps2::{Decoder, Event, KeyCode, KeyEvent, KeyKind, ScancodeSet};
+use proptest::prelude::*;
+
+const SETS: [ScancodeSet; 3] = [ScancodeSet::Set1, ScancodeSet::Set2, ScancodeSet::Set3];
+
+/// Keys with state behind them (modifiers, locks, dead keys on some layout, Compose
+/// candidates, keypad), drawn more often than the rest.
+const HOT: [KeyCode; 24] = [
+    KeyCode::LeftShift,
+    KeyCode::RightShift,
+    KeyCode::LeftCtrl,
+    KeyCode::RightCtrl,
+    KeyCode::LeftAlt,
+    KeyCode::RightAlt,
+    KeyCode::RightMeta,
+    KeyCode::CapsLock,
+    KeyCode::NumLock,
+    KeyCode::Quote,
+    KeyCode::Backquote,
+    KeyCode::Equals,
+    KeyCode::LeftBracket,
+    KeyCode::Digit6,
+    KeyCode::E,
+    KeyCode::A,
+    KeyCode::S,
+    KeyCode::Space,
+    KeyCode::Numpad7,
+    KeyCode::NumpadPeriod,
+    KeyCode::ContextMenu,
+    KeyCode::Up,
+    KeyCode::Pause,
+    KeyCode::Hangul,
+];
+
+/// Bytes that matter to the decoders: prefixes, responses, the set 1 bytes that are both.
+const SPECIAL: [u8; 14] = [
+    0x00, 0xAA, 0xE0, 0xE1, 0xEE, 0xF0, 0xF1, 0xF2, 0xFA, 0xFC, 0xFD, 0xFE, 0xFF, 0xB6,
+];
+
+/// One piece of a byte stream: a raw byte, or the encoding of a key event.
+#[derive(Clone, Debug)]
+enum Piece {
+    Byte(u8),
+    Key(KeyEvent),
+}
+
+fn piece() -> impl Strategy<Value = Piece> {
+    let key = prop_oneof![
+        3 => prop::sample::select(&HOT[..]),
+        1 => prop::sample::select(&KeyCode::ALL[..]),
+    ];
+    let kind = prop_oneof![
+        Just(KeyKind::Press),
+        Just(KeyKind::Release),
+        Just(KeyKind::Repeat)
+    ];
+    prop_oneof![
+        6 => (key, kind).prop_map(|(code, kind)| Piece::Key(KeyEvent { code, kind })),
+        1 => any::<u8>().prop_map(Piece::Byte),
+        1 => prop::sample::select(&SPECIAL[..]).prop_map(Piece::Byte),
+    ]
+}
+
+fn bytes_of(set: ScancodeSet, pieces: &[Piece]) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for piece in pieces {
+        match piece {
+            Piece::Byte(b) => bytes.push(*b),
+            Piece::Key(event) => {
+                if let Ok(encoded) = encode(set, *event) {
+                    bytes.extend_from_slice(&encoded);
+                }
+            }
+        }
+    }
+    bytes
+}
+
+/// Keyboard options: locks at start, Ctrl+Alt as AltGr, a Compose key.
+fn options() -> impl Strategy<Value = (Locks, bool, Option<KeyCode>)> {
+    (
+        (0u8..8).prop_map(Locks::from_bits_truncate),
+        any::<bool>(),
+        prop::option::of(prop::sample::select(
+            &[KeyCode::ContextMenu, KeyCode::RightMeta, KeyCode::RightAlt][..],
+        )),
+    )
+}
+
+fn keyboard<L: Layout>(
+    layout: L,
+    (locks, ctrl_alt, compose): (Locks, bool, Option<KeyCode>),
+) -> Keyboard<L> {
+    Keyboard::with_locks(layout, locks)
+        .ctrl_alt_is_altgr(ctrl_alt)
+        .with_compose_key(compose)
+}
+
+/// Feeds `bytes` through both decoder entry points; every byte must give the same events
+/// and leave the same state.
+fn check_decoder(set: ScancodeSet, bytes: &[u8]) -> Result<(), TestCaseError> {
+    let mut general = Decoder::new(set);
+    let mut fast = Decoder::new(set);
+    for (i, &byte) in bytes.iter().enumerate() {
+        let expected: Vec<Event> = general.feed(byte).collect();
+        let mut got = Vec::new();
+        fast.feed_with(byte, |event| got.push(event));
+        prop_assert_eq!(&got, &expected, "byte {} ({:#04x})", i, byte);
+        prop_assert_eq!(fast, general, "state after byte {} ({:#04x})", i, byte);
+    }
+    Ok(())
+}
+
+/// Feeds `bytes` through `Keyboard::feed` and through the two-stage path; every byte must give
+/// the same decoded keys, the same non-key events and the same decoder and keyboard state.
+fn check_keyboard<L: Layout + Copy + PartialEq + core::fmt::Debug>(
+    set: ScancodeSet,
+    start: Keyboard<L>,
+    bytes: &[u8],
+) -> Result<(), TestCaseError> {
+    let (mut general_decoder, mut general) = (Decoder::new(set), start);
+    let (mut fast_decoder, mut fast) = (Decoder::new(set), start);
+    for (i, &byte) in bytes.iter().enumerate() {
+        let mut expected_keys = Vec::new();
+        let mut expected_rest = Vec::new();
+        for event in general_decoder.feed(byte) {
+            expected_keys.extend(general.process_event(event));
+            if event.key().is_none() {
+                expected_rest.push(event);
+            }
+        }
+        let mut keys: Vec<DecodedKey> = Vec::new();
+        let rest: Vec<Event> = fast
+            .feed(&mut fast_decoder, byte, |k| keys.push(k))
+            .collect();
+        prop_assert_eq!(&keys, &expected_keys, "keys of byte {} ({:#04x})", i, byte);
+        prop_assert_eq!(
+            &rest,
+            &expected_rest,
+            "events of byte {} ({:#04x})",
+            i,
+            byte
+        );
+        prop_assert_eq!(fast_decoder, general_decoder, "decoder after byte {}", i);
+        prop_assert_eq!(fast, general, "keyboard after byte {}", i);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn decoder_entry_points_agree(
+        pieces in prop::collection::vec(piece(), 0..200),
+        garbage in prop::collection::vec(any::<u8>(), 0..64),
+    ) {
+        for set in SETS {
+            check_decoder(set, &bytes_of(set, &pieces))?;
+            check_decoder(set, &garbage)?;
+        }
+    }
+
+    #[test]
+    fn keyboard_entry_points_agree_on_every_layout(
+        pieces in prop::collection::vec(piece(), 0..200),
+        garbage in prop::collection::vec(any::<u8>(), 0..64),
+        options in options(),
+    ) {
+        for set in SETS {
+            let bytes = bytes_of(set, &pieces);
+            for layout in AnyLayout::ALL {
+                check_keyboard(set, keyboard(layout, options), &bytes)?;
+                check_keyboard(set, keyboard(layout, options), &garbage)?;
+            }
+        }
+    }
+
+    #[test]
+    fn keyboard_entry_points_agree_on_concrete_layouts(
+        pieces in prop::collection::vec(piece(), 0..200),
+        options in options(),
+    ) {
+        // The layouts as types of their own (inlined tables), not through AnyLayout.
+        for set in SETS {
+            let bytes = bytes_of(set, &pieces);
+            check_keyboard(set, keyboard(Us, options), &bytes)?;
+            check_keyboard(set, keyboard(UsIntl, options), &bytes)?;
+            check_keyboard(set, keyboard(De, options), &bytes)?;
+            check_keyboard(set, keyboard(Fr, options), &bytes)?;
+        }
+    }
+}
+
+/// Responses, Pause, a Korean key without break code and a resync through `Keyboard::feed`:
+/// the keys come out, the rest is returned.
+#[test]
+fn keyboard_feed_returns_what_is_not_a_key() {
+    use irqkit_ps2::{Response, Resync};
+    let mut decoder = Decoder::new(ScancodeSet::Set2);
+    let mut keyboard = Keyboard::new(Us);
+    let mut keys = Vec::new();
+    let mut rest = Vec::new();
+    // ACK, Hangul (make only), E0 then garbage 0xFA (resync, then ACK), BAT.
+    for byte in [0xFA, 0xF2, 0xE0, 0xFA, 0xAA] {
+        rest.extend(keyboard.feed(&mut decoder, byte, |k| keys.push(k)));
+    }
+    assert_eq!(
+        keys,
+        [
+            DecodedKey::Key(KeyCode::Hangul),
+            DecodedKey::LocksChanged(Locks::empty())
+        ]
+    );
+    assert_eq!(
+        rest,
+        [
+            Event::Response(Response::Ack),
+            Event::Resync(Resync {
+                discarded: 1,
+                unexpected: 0xFA
+            }),
+            Event::Response(Response::Ack),
+            Event::Response(Response::BatOk),
+        ]
+    );
+}
