@@ -133,6 +133,10 @@ pub fn bench(args: &[String]) -> Result<(), String> {
             section.push('\n');
             section.push_str(&table);
         }
+        if let Some(table) = handshake_table(&exe, &options)? {
+            section.push('\n');
+            section.push_str(&table);
+        }
         println!("\n## {}\n\n{section}", suite.title);
         if options.write {
             write_section(suite.dir, &section)?;
@@ -426,6 +430,53 @@ fn thread_table(exe: &Path, options: &Options) -> Result<Option<String>, String>
     }
     for (name, rates) in &runs {
         println!("unlisted case {name}: {rates:?}");
+    }
+    Ok(Some(table))
+}
+
+/// Wake-up handshakes across two CPUs (`--handshakes CASE COUNT` prints
+/// `sleeps <TAB> lost <TAB> seconds`): how often the consumer slept, how many of those sleeps
+/// no notification ended, and the rate. One run of `items / 10` handshakes per case.
+fn handshake_table(exe: &Path, options: &Options) -> Result<Option<String>, String> {
+    let cases = match list(exe, "--list-handshakes") {
+        Ok(cases) if !cases.is_empty() => cases,
+        _ => return Ok(None),
+    };
+    let count = (options.items / 10).max(1);
+    let mut table = format!(
+        "Wake-up handshakes across two CPUs, {count} per mode: each time, the consumer (CPU 0) \
+         empties the queue and `.await`s, and the producer (CPU 1) pushes one item after a \
+         varying delay. A lost wake-up is a sleep that the producer's push, notification \
+         included, had returned without ending:\n\n\
+         | mode | handshakes | consumer slept | wake-ups lost | k handshakes/s |\n\
+         |---|---:|---:|---:|---:|\n"
+    );
+    for case in cases {
+        let cmd = [
+            exe.display().to_string(),
+            "--handshakes".to_string(),
+            case.name.clone(),
+            count.to_string(),
+        ];
+        let out = capture(&cmd, true)?;
+        let fields: Vec<f64> = out
+            .trim()
+            .split('\t')
+            .map(str::parse)
+            .collect::<Result<_, _>>()
+            .map_err(|_| format!("`{}` printed `{}`", cmd.join(" "), out.trim()))?;
+        let [sleeps, lost, seconds] = fields[..] else {
+            return Err(format!("`{}` printed `{}`", cmd.join(" "), out.trim()));
+        };
+        println!(
+            "{:<32} slept {sleeps} lost {lost} in {seconds:.3} s",
+            case.name
+        );
+        table.push_str(&format!(
+            "| {} | {count} | {sleeps} | {lost} | {:.0} |\n",
+            case.name,
+            count as f64 / seconds / 1e3
+        ));
     }
     Ok(Some(table))
 }

@@ -11,9 +11,19 @@
 //! - `--list-threads`: the two-thread cases, `name <TAB> operation`;
 //! - `--threads CASE ITEMS RUNS`: RUNS transfers of ITEMS sequence numbers from a producer
 //!   thread pinned to CPU 1 to a consumer pinned to CPU 0; prints one `M items/s` per line;
+//! - `--list-handshakes`: the wake-up handshake cases, `name <TAB> operation`;
+//! - `--handshakes CASE COUNT`: COUNT wake-up handshakes across CPUs 0 and 1 (the consumer
+//!   empties the queue and `.await`s, the producer pushes one item); prints
+//!   `sleeps <TAB> lost <TAB> seconds`, where a lost wake-up is a sleep that the producer's
+//!   completed push did not wake;
 //! - anything else (`cargo bench` passes `--bench`): runs every case briefly as a self-check.
 
+use std::future::Future;
 use std::hint::black_box;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -21,6 +31,14 @@ use irqkit_intq::WakeMode;
 
 mod ends;
 use ends::{Rx, Tx};
+
+#[cfg(target_os = "linux")]
+#[path = "../tests/membarrier/mod.rs"]
+mod membarrier;
+
+/// `WakeMode::Asymmetric` with Linux' `membarrier` as the waiter's barrier.
+#[cfg(target_os = "linux")]
+const ASYMMETRIC: WakeMode = WakeMode::Asymmetric(&membarrier::MEMBARRIER);
 
 const CAPACITY: usize = 1024;
 const BATCH: usize = 256;
@@ -146,6 +164,13 @@ const CASES: &[Case] = &[
         per_iteration: 1,
         run: |n| push_pop_intq::<u64>(WakeMode::SingleCore, n),
     },
+    #[cfg(target_os = "linux")]
+    Case {
+        name: "irqkit_asymmetric/u64",
+        operation: "push + pop u64, one thread",
+        per_iteration: 1,
+        run: |n| push_pop_intq::<u64>(ASYMMETRIC, n),
+    },
     Case {
         name: "irqkit_off/u64",
         operation: "push + pop u64, one thread",
@@ -175,6 +200,13 @@ const CASES: &[Case] = &[
         operation: "push + pop u8, one thread",
         per_iteration: 1,
         run: |n| push_pop_intq::<u8>(WakeMode::SingleCore, n),
+    },
+    #[cfg(target_os = "linux")]
+    Case {
+        name: "irqkit_asymmetric/u8",
+        operation: "push + pop u8, one thread",
+        per_iteration: 1,
+        run: |n| push_pop_intq::<u8>(ASYMMETRIC, n),
     },
     Case {
         name: "irqkit_off/u8",
@@ -253,10 +285,16 @@ impl Backoff {
 
 /// Moves `items` sequence numbers from a producer pinned to CPU 1 to a consumer pinned to
 /// CPU 0; checks the sum and returns the time.
-fn transfer<T: Item>(mut tx: impl Tx<T>, mut rx: impl Rx<T>, items: u64) -> Duration {
+///
+/// Each thread owns its end on its own stack: an end left in the consumer's frame and reached
+/// through a reference would share a cache line with the consumer's locals, and the false
+/// sharing, different for every queue type's frame layout, would decide the result.
+fn transfer<T: Item>(tx: impl Tx<T>, mut rx: impl Rx<T>, items: u64) -> Duration {
     let (start, ready) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
+    let (start, ready) = (&start, &ready);
     let elapsed = thread::scope(|s| {
-        s.spawn(|| {
+        s.spawn(move || {
+            let mut tx = tx;
             let pinned = pin_to(1);
             ready.wait();
             start.wait();
@@ -295,14 +333,19 @@ fn transfer<T: Item>(mut tx: impl Tx<T>, mut rx: impl Rx<T>, items: u64) -> Dura
     elapsed
 }
 
+// The two-thread queues live on the heap, as rtrb's buffer does (and as a kernel's `static`
+// queue lives apart from any stack): a queue in the consumer's stack frame shares cache lines
+// with that thread's locals at its ends.
+
 fn threads_intq<T: Item>(mode: WakeMode, items: u64) -> Duration {
-    let mut queue: irqkit_intq::Queue<T, CAPACITY> = irqkit_intq::Queue::new().with_wake_mode(mode);
+    let mut queue: Box<irqkit_intq::Queue<T, CAPACITY>> =
+        Box::new(irqkit_intq::Queue::new().with_wake_mode(mode));
     let (tx, rx) = queue.split();
     transfer(tx, rx, items)
 }
 
 fn threads_heapless<T: Item>(items: u64) -> Duration {
-    let mut queue: heapless::spsc::Queue<T, CAPACITY> = heapless::spsc::Queue::new();
+    let mut queue: Box<heapless::spsc::Queue<T, CAPACITY>> = Box::new(heapless::spsc::Queue::new());
     let (tx, rx) = queue.split();
     transfer(tx, rx, items)
 }
@@ -325,6 +368,12 @@ const THREAD_CASES: &[ThreadCase] = &[
         operation: "two threads, u8",
         run: |n| threads_intq::<u8>(WakeMode::Level, n),
     },
+    #[cfg(target_os = "linux")]
+    ThreadCase {
+        name: "irqkit_asymmetric/u8",
+        operation: "two threads, u8",
+        run: |n| threads_intq::<u8>(ASYMMETRIC, n),
+    },
     ThreadCase {
         name: "irqkit_off/u8",
         operation: "two threads, u8",
@@ -345,6 +394,12 @@ const THREAD_CASES: &[ThreadCase] = &[
         operation: "two threads, u64",
         run: |n| threads_intq::<u64>(WakeMode::Level, n),
     },
+    #[cfg(target_os = "linux")]
+    ThreadCase {
+        name: "irqkit_asymmetric/u64",
+        operation: "two threads, u64",
+        run: |n| threads_intq::<u64>(ASYMMETRIC, n),
+    },
     ThreadCase {
         name: "irqkit_off/u64",
         operation: "two threads, u64",
@@ -362,25 +417,171 @@ const THREAD_CASES: &[ThreadCase] = &[
     },
 ];
 
+/// The consumer's waker in the handshake runs: raises a flag the consumer spins on.
+struct FlagWaker(AtomicBool);
+
+impl Wake for FlagWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+/// What `count` wake-up handshakes across two CPUs observed.
+struct Handshakes {
+    /// Times the consumer's `pop().await` returned `Pending` (it parked its waker).
+    sleeps: u64,
+    /// Sleeps that nobody woke although the producer's push had returned: wake-ups lost.
+    lost: u64,
+    elapsed: Duration,
+}
+
+/// `count` rounds of: the consumer (CPU 0) finds the queue empty and `.await`s; the producer
+/// (CPU 1), after a varying short delay, pushes one item. The push's notification must wake
+/// the parked consumer; since the producer records when its push (notification included) has
+/// returned, a sleep not woken by then is a lost wake-up, counted without any timeout. The
+/// consumer then polls again and carries on, so one loss does not end the run.
+fn handshakes(mode: WakeMode, count: u64) -> Handshakes {
+    let mut queue: irqkit_intq::Queue<u64, 16> = irqkit_intq::Queue::new().with_wake_mode(mode);
+    let (mut tx, mut rx) = queue.split();
+    let consumed = AtomicU64::new(0);
+    let pushed = AtomicU64::new(0);
+    let (consumed, pushed) = (&consumed, &pushed);
+    thread::scope(|s| {
+        s.spawn(move || {
+            pin_to(1);
+            let mut jitter = 0x2545_f491_4f6c_dd1du64;
+            for seq in 0..count {
+                while consumed.load(Ordering::Acquire) < seq {
+                    std::hint::spin_loop();
+                }
+                // Vary where the push lands in the consumer's path to sleep.
+                jitter ^= jitter << 13;
+                jitter ^= jitter >> 7;
+                jitter ^= jitter << 17;
+                for _ in 0..jitter % 96 {
+                    black_box(());
+                }
+                assert!(tx.try_push(seq).is_ok(), "queue full in a handshake");
+                pushed.store(seq + 1, Ordering::Release);
+            }
+        });
+        pin_to(0);
+        let flag = Arc::new(FlagWaker(AtomicBool::new(false)));
+        let waker = Waker::from(flag.clone());
+        let mut cx = Context::from_waker(&waker);
+        let (mut sleeps, mut lost) = (0, 0);
+        let begin = Instant::now();
+        for seq in 0..count {
+            let mut pop = pin!(rx.pop());
+            let value = loop {
+                if let Poll::Ready(value) = pop.as_mut().poll(&mut cx) {
+                    break value;
+                }
+                sleeps += 1;
+                loop {
+                    if flag.0.swap(false, Ordering::Acquire) {
+                        break;
+                    }
+                    if pushed.load(Ordering::Acquire) > seq {
+                        // The push and its notification have returned: woken by now, or never.
+                        if !flag.0.swap(false, Ordering::Acquire) {
+                            lost += 1;
+                        }
+                        break;
+                    }
+                    std::hint::spin_loop();
+                }
+            };
+            assert_eq!(value, seq, "items lost or reordered");
+            consumed.store(seq + 1, Ordering::Release);
+        }
+        Handshakes {
+            sleeps,
+            lost,
+            elapsed: begin.elapsed(),
+        }
+    })
+}
+
+/// A handshake case: name and wake mode.
+struct HandshakeCase {
+    name: &'static str,
+    mode: fn() -> WakeMode,
+}
+
+const HANDSHAKE_CASES: &[HandshakeCase] = &[
+    HandshakeCase {
+        name: "irqkit_level",
+        mode: || WakeMode::Level,
+    },
+    #[cfg(target_os = "linux")]
+    HandshakeCase {
+        name: "irqkit_asymmetric",
+        mode: || ASYMMETRIC,
+    },
+    // Run across two CPUs on purpose: the handshake with the fence reduced to a compiler
+    // fence, which is what `Level` would be without its fence.
+    HandshakeCase {
+        name: "irqkit_single_core_across_cpus",
+        mode: || WakeMode::SingleCore,
+    },
+];
+
 fn number(text: Option<&String>, what: &str) -> u64 {
     text.and_then(|t| t.parse().ok())
         .unwrap_or_else(|| panic!("expected a number for {what}"))
 }
 
+/// The case called `name` in `cases`.
+fn named<'c, C>(
+    cases: &'c [C],
+    name: Option<&String>,
+    name_of: fn(&C) -> &str,
+    usage: &str,
+) -> &'c C {
+    let name = name.unwrap_or_else(|| panic!("usage: {usage}"));
+    cases
+        .iter()
+        .find(|c| name_of(c) == name)
+        .unwrap_or_else(|| panic!("no case {name}"))
+}
+
 fn main() {
+    #[cfg(target_os = "linux")]
+    membarrier::Membarrier::register();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
+        Some("--list-handshakes") => {
+            for case in HANDSHAKE_CASES {
+                println!("{}\twake-up handshakes across two CPUs", case.name);
+            }
+        }
+        Some("--handshakes") => {
+            let case = named(
+                HANDSHAKE_CASES,
+                args.get(1),
+                |c| c.name,
+                "--handshakes CASE COUNT",
+            );
+            let result = handshakes((case.mode)(), number(args.get(2), "COUNT"));
+            println!(
+                "{}\t{}\t{:.3}",
+                result.sleeps,
+                result.lost,
+                result.elapsed.as_secs_f64()
+            );
+        }
         Some("--list") => {
             for case in CASES {
                 println!("{}\t{}\t{}", case.name, case.operation, case.per_iteration);
             }
         }
         Some("--run") => {
-            let name = args.get(1).expect("--run CASE ITERATIONS");
-            let case = CASES
-                .iter()
-                .find(|c| c.name == name)
-                .unwrap_or_else(|| panic!("no case {name}"));
+            let case = named(CASES, args.get(1), |c| c.name, "--run CASE ITERATIONS");
             black_box((case.run)(number(args.get(2), "ITERATIONS")));
         }
         Some("--list-threads") => {
@@ -389,11 +590,12 @@ fn main() {
             }
         }
         Some("--threads") => {
-            let name = args.get(1).expect("--threads CASE ITEMS RUNS");
-            let case = THREAD_CASES
-                .iter()
-                .find(|c| c.name == name)
-                .unwrap_or_else(|| panic!("no case {name}"));
+            let case = named(
+                THREAD_CASES,
+                args.get(1),
+                |c| c.name,
+                "--threads CASE ITEMS RUNS",
+            );
             let items = number(args.get(2), "ITEMS");
             for _ in 0..number(args.get(3), "RUNS") {
                 let elapsed = (case.run)(items);
@@ -406,6 +608,9 @@ fn main() {
             }
             for case in THREAD_CASES {
                 black_box((case.run)(10_000));
+            }
+            for case in HANDSHAKE_CASES {
+                black_box(handshakes((case.mode)(), 1_000).sleeps);
             }
             println!(
                 "irqkit-intq instruction-count cases ran; measure them with `cargo xtask bench intq`"

@@ -159,4 +159,6 @@ pub use consumer::Consumer;
 pub use error::{AlreadySplit, CommitError, Overrun, PopError, PushError};
 pub use producer::Producer;
 pub use queue::Queue;
-pub use wake::{Pend, PendFn, Pop, Readable, Spin, SpinLimit, SpinTimeout, Wait, WakeMode};
+pub use wake::{
+    HeavyBarrier, Pend, PendFn, Pop, Readable, Spin, SpinLimit, SpinTimeout, Wait, WakeMode,
+};

@@ -364,9 +364,11 @@ impl<T, const N: usize> Queue<T, N> {
                 fence(Ordering::SeqCst);
                 self.wake_consumer();
             }
-            WakeMode::SingleCore => {
-                // The same handshake on one CPU: program order keeps the tail store before the
-                // `parked` load, so only the compiler is fenced.
+            WakeMode::SingleCore | WakeMode::Asymmetric(_) => {
+                // The same handshake with the barrier's cost on the consumer's side: on one CPU
+                // program order keeps the tail store before the `parked` load, and across CPUs
+                // the consumer's heavy barrier lands between two of our instructions. Either
+                // way only the compiler must keep the store before the load.
                 single_core_fence();
                 self.wake_consumer();
             }

@@ -19,61 +19,90 @@ use crate::Consumer;
 ///   It notifies like `Level` and loses no wake-up, and its push path has no fence at all.
 /// - **A polled consumer** (a main loop that drains the queue every tick, nobody `.await`s or
 ///   pends): [`Off`](Self::Off).
-/// - **A consumer on another CPU** that may wait: `Level`, the default, which is correct
-///   everywhere.
+/// - **A consumer on another CPU, and a kernel that can run a barrier on every CPU** (an IPI
+///   that each CPU acknowledges; Linux' `membarrier` in user space):
+///   [`Asymmetric`](Self::Asymmetric). Pushes cost what `SingleCore` pushes cost; the consumer
+///   pays the cross-CPU barrier each time it is about to sleep.
+/// - **A consumer on another CPU** otherwise: `Level`, the default, which is correct
+///   everywhere with nothing from the kernel.
 ///
 /// | mode | notifies on | push-path cost | pitfall |
 /// |------|-------------|----------------|---------|
 /// | `Level` (default) | every push / batch | one `SeqCst` fence + one load | none: a consumer that stops early is notified again by the next push |
 /// | `SingleCore` | every push / batch | one load (the fence is a compiler fence) | producer and consumer must run on the same CPU; across CPUs a wake-up can be lost |
+/// | `Asymmetric` | every push / batch | one load (a compiler fence) | each time the consumer is about to sleep it runs the kernel's [`HeavyBarrier`], which must reach every CPU that may push |
 /// | `Edge` | a push onto an empty queue | one `SeqCst` fence + one load | a consumer that stops before the queue is empty is never notified again: the queue fills, overruns, and stays stuck |
 /// | `Off` | never | none | waiters poll (`.await` busy-polls, blocking waits spin or halt) |
 ///
 /// `Level` is the default because it loses no wake-up whatever the consumer does and wherever
-/// it runs, like a level-triggered interrupt line that stays asserted. `Edge` is like
-/// `EPOLLET`: fewer notifications for bursts, correct only if every consumer run drains the
-/// queue until [`Consumer::try_pop`] reports empty (the consumer's empty check then pairs with
-/// the producer's edge check, so the next push is seen as an edge).
+/// it runs, like a level-triggered interrupt line that stays asserted, and needs nothing from
+/// the kernel. `Edge` is like `EPOLLET`: fewer notifications for bursts, correct only if every
+/// consumer run drains the queue until [`Consumer::try_pop`] reports empty (the consumer's
+/// empty check then pairs with the producer's edge check, so the next push is seen as an edge).
 ///
-/// # Why `Level` needs a fence per push, and `SingleCore` does not
+/// # Why `Level` needs a fence per push, and `SingleCore` and `Asymmetric` do not
 ///
 /// The producer publishes `tail`, then reads the consumer's `parked` flag; a consumer about to
 /// sleep sets `parked`, then reads `tail` again. Each side stores one location and then loads
 /// the other: the store-buffering pattern. Without a store-to-load barrier on both sides, every
 /// weak memory model in use (x86-TSO included) lets both loads return the old values, the
-/// producer sees no waiter and the consumer sees no item, and the wake-up is lost for good. No
-/// reordering of these steps avoids it: a producer that reads `parked` before publishing can
-/// have the consumer park in between; folding the flag into `tail` needs a read-modify-write
-/// on every push, which costs what the fence costs on x86 and does not exist on
-/// `thumbv6m-none-eabi`. Only an asymmetric barrier (the waiter forcing the producer's CPU to
-/// drain its store buffer, as Linux' `membarrier` does) removes the producer's fence, and that
-/// needs the operating system. So a mode that is correct across CPUs pays one fence per push
-/// (or per batch: [`Producer::push_slice`](crate::Producer::push_slice) and the chunk API
-/// notify once).
+/// producer sees no waiter and the consumer sees no item, and the wake-up is lost for good.
 ///
-/// On a single CPU the pattern needs no barrier: the CPU sees its own accesses in program
-/// order and takes an interrupt between two instructions, so an interrupt handler sees every
-/// store of the code it interrupted, and that code sees the handler's stores when it resumes.
-/// Only the compiler must keep the store before the load, which a compiler fence does. That is
-/// `SingleCore`.
+/// No protocol of plain loads and stores avoids it. Take any push path without a store-to-load
+/// barrier or read-modify-write: x86-TSO may hold all of its stores in the store buffer until
+/// all of its loads have run, so its loads see the consumer as it was before it prepared to
+/// sleep, and it must take its no-waiter path (that is the point of a cheap path); meanwhile
+/// the consumer's loads cannot see the buffered stores, it finds the queue empty and sleeps.
+/// Reading `parked` before publishing lets the consumer park in between; folding the flag into
+/// `tail` needs a read-modify-write on every push, which costs what the fence costs on x86 and
+/// does not exist on `thumbv6m-none-eabi`; a sticky "someone may wait" flag has the same race
+/// the first time it is set. So a mode that is correct across CPUs with nothing from the
+/// kernel pays one fence per push (or per batch: [`Producer::push_slice`](crate::Producer::push_slice)
+/// and the chunk API notify once). The loom model `lost_wakeup_without_the_waiters_barrier`
+/// finds the losing interleaving when one side's barrier is missing.
+///
+/// The way out is to move the barrier's cost to the rare side: the waiter makes the producer's
+/// CPU drain its store buffer, so the producer needs none. On a single CPU that comes free:
+/// the CPU sees its own accesses in program order and takes an interrupt between two
+/// instructions, so an interrupt handler sees every store of the code it interrupted, and that
+/// code sees the handler's stores when it resumes. Only the compiler must keep the store before
+/// the load, which a compiler fence does. That is `SingleCore`. Across CPUs it takes the kernel:
+/// an inter-processor interrupt that every other CPU acknowledges (taking an interrupt
+/// serializes a CPU), or `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)` on Linux. That is
+/// `Asymmetric`: the push path keeps only a compiler fence; the consumer, after setting
+/// `parked` and before re-reading `tail`, runs the [`HeavyBarrier`]. Whatever instruction the
+/// producer is at when the barrier reaches its CPU, either its `tail` store came before (and
+/// is now visible to the consumer's re-read) or its `parked` load comes after (and sees the
+/// flag). The cost moves from every push to every sleep.
 ///
 /// The `Level` fence is not a read-modify-write of shared data (it is `dmb` on ARM; on x86 the
 /// compiler emits a locked no-op on the stack), but it does drain the store buffer once per
 /// push. An interrupt handler pushing at device rate never notices; a bulk stream that pushes
-/// one item at a time at full speed across CPUs should use the batch API or `Off`.
+/// one item at a time at full speed across CPUs should use `Asymmetric`, the batch API or `Off`.
 ///
 /// # Examples
 ///
 /// ```
-/// use irqkit_intq::{Queue, WakeMode};
+/// use irqkit_intq::{HeavyBarrier, Queue, WakeMode};
 ///
 /// // A single-core kernel: the keyboard interrupt and the console task share the one CPU.
 /// static KEYBOARD: Queue<u8, 64> = Queue::new().with_wake_mode(WakeMode::SingleCore);
 /// // A sensor buffer drained by the main loop every tick.
 /// static SAMPLES: Queue<u16, 128> = Queue::new().with_wake_mode(WakeMode::Off);
-/// # let _ = (&KEYBOARD, &SAMPLES);
+///
+/// // An SMP kernel whose network interrupt lands on any CPU: the consumer's sleep pays an
+/// // IPI round to every CPU, the interrupt handler's pushes pay no fence.
+/// struct IpiBarrier;
+/// impl HeavyBarrier for IpiBarrier {
+///     fn heavy_barrier(&self) {
+///         // send an IPI to every other online CPU and wait until each has acknowledged it
+///     }
+/// }
+/// static RX_PACKETS: Queue<u32, 256> =
+///     Queue::new().with_wake_mode(WakeMode::Asymmetric(&IpiBarrier));
+/// # let _ = (&KEYBOARD, &SAMPLES, &RX_PACKETS);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Default)]
 pub enum WakeMode {
     /// Notify after every push (and once per batch / chunk commit); correct on any number of
     /// CPUs.
@@ -82,23 +111,97 @@ pub enum WakeMode {
     /// Like `Level`, for a producer and a consumer that run on the same CPU: no fence on the
     /// push path. Across CPUs a wake-up can be lost.
     SingleCore,
+    /// Like `Level` on any number of CPUs, with no fence on the push path: a consumer about to
+    /// sleep runs this [`HeavyBarrier`] instead, which must make every CPU that may push
+    /// execute a full memory barrier.
+    Asymmetric(&'static dyn HeavyBarrier),
     /// Notify only when a push finds the queue empty (the empty -> non-empty transition).
     Edge,
     /// Never notify; the consumer polls.
     Off,
 }
 
-impl WakeMode {
-    /// The store-to-load barrier of the wake-up handshake (see the type's docs): a full fence,
-    /// or only a compiler fence when both sides share one CPU.
-    #[inline(always)]
-    pub(crate) fn handshake_fence(self) {
-        if self == Self::SingleCore {
-            single_core_fence();
-        } else {
-            fence(Ordering::SeqCst);
+impl fmt::Debug for WakeMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Level => "Level",
+            Self::SingleCore => "SingleCore",
+            Self::Asymmetric(_) => "Asymmetric(..)",
+            Self::Edge => "Edge",
+            Self::Off => "Off",
+        })
+    }
+}
+
+/// Two modes are equal if they are the same variant; two `Asymmetric` modes if they name the
+/// same barrier object.
+impl PartialEq for WakeMode {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Asymmetric(a), Self::Asymmetric(b)) => core::ptr::addr_eq(*a, *b),
+            _ => core::mem::discriminant(self) == core::mem::discriminant(other),
         }
     }
+}
+
+impl Eq for WakeMode {}
+
+impl WakeMode {
+    /// The consumer's store-to-load barrier of the wake-up handshake, between raising `parked`
+    /// and re-reading `tail` (see the type's docs): a full fence, a compiler fence when both
+    /// sides share one CPU, or the kernel's heavy barrier.
+    #[inline(always)]
+    pub(crate) fn waiter_barrier(self) {
+        match self {
+            Self::SingleCore => single_core_fence(),
+            Self::Asymmetric(barrier) => barrier.heavy_barrier(),
+            Self::Level | Self::Edge | Self::Off => fence(Ordering::SeqCst),
+        }
+    }
+}
+
+/// The waiter's half of an asymmetric barrier, for [`WakeMode::Asymmetric`]: a full memory
+/// barrier on every CPU that may run the producer, at some point between the call and its
+/// return.
+///
+/// The push path then needs only a compiler fence, because the barrier lands between two of
+/// the producer's instructions (see [`WakeMode`]). The consumer calls it each time it is about
+/// to sleep, so it may be slow (microseconds), but it must not lose the guarantee:
+///
+/// - in a kernel: send an inter-processor interrupt to every other CPU that may push and wait
+///   until each has taken it (interrupt entry serializes the CPU); the caller's own CPU needs a
+///   full fence (`core::sync::atomic::fence(SeqCst)`) as well. Call-outs happen with
+///   interrupts enabled, outside any critical section of the queue;
+/// - on Linux user space: `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0)`, after one
+///   `MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED`;
+/// - on a single CPU a compiler fence would do, but that is [`WakeMode::SingleCore`].
+///
+/// # Examples
+///
+/// ```
+/// use core::sync::atomic::{fence, Ordering};
+/// use irqkit_intq::{HeavyBarrier, Queue, WakeMode};
+///
+/// /// A kernel's cross-CPU barrier (sketch).
+/// struct ShootdownBarrier;
+///
+/// impl HeavyBarrier for ShootdownBarrier {
+///     fn heavy_barrier(&self) {
+///         fence(Ordering::SeqCst);
+///         // for each other online CPU: send the barrier IPI, then spin (bounded) until its
+///         // handler has bumped that CPU's acknowledgement counter
+///     }
+/// }
+///
+/// static BARRIER: ShootdownBarrier = ShootdownBarrier;
+/// static DISK_EVENTS: Queue<u16, 32> =
+///     Queue::new().with_wake_mode(WakeMode::Asymmetric(&BARRIER));
+/// # let _ = &DISK_EVENTS;
+/// ```
+pub trait HeavyBarrier: Sync {
+    /// Returns after every CPU that may run the producer has executed a full memory barrier
+    /// (and the calling CPU one as well).
+    fn heavy_barrier(&self);
 }
 
 /// A hook the producer calls to schedule the consumer (a bottom half, a softirq, a tasklet, an
@@ -343,7 +446,7 @@ impl<T, const N: usize> Future for Readable<'_, '_, T, N> {
             return Poll::Ready(len);
         }
         let queue = this.consumer.queue();
-        if queue.wake_mode() == WakeMode::Off {
+        if matches!(queue.wake_mode(), WakeMode::Off) {
             // Nobody will wake us: ask to be polled again (a busy poll through the executor).
             cx.waker().wake_by_ref();
             return Poll::Pending;
@@ -353,7 +456,7 @@ impl<T, const N: usize> Future for Readable<'_, '_, T, N> {
         this.parked = true;
         // Pairs with the producer's fence in `Queue::notify`: either the producer sees
         // `parked`, or we see its tail below.
-        queue.wake_mode().handshake_fence();
+        queue.wake_mode().waiter_barrier();
         let len = this.consumer.refresh_len();
         if len > 0 {
             this.parked = false;

@@ -9,7 +9,10 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use irqkit_intq::{Pend, Queue, Spin, WakeMode};
+use irqkit_intq::{HeavyBarrier, Pend, Queue, Spin, WakeMode};
+
+#[cfg(all(target_os = "linux", not(miri)))]
+mod membarrier;
 
 /// A bottom-half hook that counts how often it was pended.
 #[derive(Default)]
@@ -124,6 +127,19 @@ struct ThreadWaker {
     wakes: AtomicUsize,
 }
 
+impl ThreadWaker {
+    /// A waker for the calling thread, and its counters.
+    fn for_this_thread() -> (Arc<Self>, Waker) {
+        let state = Arc::new(Self {
+            thread: thread::current(),
+            woken: AtomicBool::new(false),
+            wakes: AtomicUsize::new(0),
+        });
+        let waker = Waker::from(state.clone());
+        (state, waker)
+    }
+}
+
 impl Wake for ThreadWaker {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();
@@ -140,12 +156,7 @@ impl Wake for ThreadWaker {
 /// wake-ups: times the future was `Pending`, nobody woke it for a long while, and yet a
 /// re-poll found it ready.
 fn block_on<F: Future>(future: F) -> (F::Output, usize) {
-    let state = Arc::new(ThreadWaker {
-        thread: thread::current(),
-        woken: AtomicBool::new(false),
-        wakes: AtomicUsize::new(0),
-    });
-    let waker = Waker::from(state.clone());
+    let (state, waker) = ThreadWaker::for_this_thread();
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
     let mut lost = 0;
@@ -241,6 +252,73 @@ fn async_consumer_is_woken_by_the_producer_in_edge_mode() {
     async_transfer_checked(WakeMode::Edge, ASYNC_ITEMS);
 }
 
+/// `Asymmetric` across real threads on real CPUs, with Linux' `membarrier` as the waiter's
+/// barrier: the producer pushes with a compiler fence only, and no wake-up is lost.
+#[test]
+#[cfg(all(target_os = "linux", not(miri)))]
+fn async_consumer_is_woken_by_the_producer_in_asymmetric_mode() {
+    membarrier::Membarrier::register();
+    async_transfer_checked(WakeMode::Asymmetric(&membarrier::MEMBARRIER), ASYNC_ITEMS);
+}
+
+/// Counts the waiter's barriers.
+#[derive(Default)]
+struct CountBarriers(AtomicUsize);
+
+impl HeavyBarrier for CountBarriers {
+    fn heavy_barrier(&self) {
+        std::sync::atomic::fence(Ordering::SeqCst);
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn asymmetric_runs_the_heavy_barrier_once_per_sleep_and_never_on_the_push_path() {
+    let barriers: &'static CountBarriers = leak(CountBarriers::default());
+    let pends: &'static CountPends = leak(CountPends::default());
+    let queue: &'static Queue<u8, 8> = leak(
+        Queue::new()
+            .with_wake_mode(WakeMode::Asymmetric(barriers))
+            .with_pend(pends),
+    );
+    assert_eq!(queue.wake_mode(), WakeMode::Asymmetric(barriers));
+    assert_ne!(queue.wake_mode(), WakeMode::Asymmetric(&MEMBARRIER_STANDIN));
+    assert_ne!(queue.wake_mode(), WakeMode::Level);
+    let (mut tx, mut rx) = queue.split_static().unwrap();
+    tx.try_push(1).unwrap();
+    tx.push_slice(&[2, 3]);
+    assert_eq!(
+        pends.count(),
+        2,
+        "notifies like Level: every push and once per batch"
+    );
+    assert_eq!(
+        barriers.0.load(Ordering::Relaxed),
+        0,
+        "no barrier on the push path"
+    );
+
+    let (state, waker) = ThreadWaker::for_this_thread();
+    let mut cx = Context::from_waker(&waker);
+    // Items queued: no sleep, no barrier.
+    for expected in 1..=3 {
+        assert_eq!(pin!(rx.pop()).poll(&mut cx), Poll::Ready(expected));
+    }
+    assert_eq!(barriers.0.load(Ordering::Relaxed), 0);
+    // Empty: the consumer parks, running the barrier once.
+    let mut pop = pin!(rx.pop());
+    assert_eq!(pop.as_mut().poll(&mut cx), Poll::Pending);
+    assert_eq!(barriers.0.load(Ordering::Relaxed), 1);
+    tx.try_push(4).unwrap();
+    assert_eq!(state.wakes.load(Ordering::Relaxed), 1);
+    assert_eq!(pop.as_mut().poll(&mut cx), Poll::Ready(4));
+    assert_eq!(barriers.0.load(Ordering::Relaxed), 1);
+    assert_eq!(format!("{:?}", queue.wake_mode()), "Asymmetric(..)");
+}
+
+/// A second barrier object, to check that modes compare by the barrier they name.
+static MEMBARRIER_STANDIN: CountBarriers = CountBarriers(AtomicUsize::new(0));
+
 #[test]
 fn async_consumer_busy_polls_in_off_mode() {
     async_transfer(WakeMode::Off, ASYNC_ITEMS / 4);
@@ -250,12 +328,7 @@ fn async_consumer_busy_polls_in_off_mode() {
 fn readable_reports_the_queued_count_and_a_cancelled_wait_leaves_no_waker() {
     let queue: &'static Queue<u8, 8> = leak(Queue::new());
     let (mut tx, mut rx) = queue.split_static().unwrap();
-    let state = Arc::new(ThreadWaker {
-        thread: thread::current(),
-        woken: AtomicBool::new(false),
-        wakes: AtomicUsize::new(0),
-    });
-    let waker = Waker::from(state.clone());
+    let (state, waker) = ThreadWaker::for_this_thread();
     let mut cx = Context::from_waker(&waker);
     {
         let mut wait = pin!(rx.readable());
@@ -273,12 +346,7 @@ fn readable_reports_the_queued_count_and_a_cancelled_wait_leaves_no_waker() {
 fn parked_consumer_is_woken_exactly_once_per_registration() {
     let queue: &'static Queue<u8, 8> = leak(Queue::new());
     let (mut tx, mut rx) = queue.split_static().unwrap();
-    let state = Arc::new(ThreadWaker {
-        thread: thread::current(),
-        woken: AtomicBool::new(false),
-        wakes: AtomicUsize::new(0),
-    });
-    let waker = Waker::from(state.clone());
+    let (state, waker) = ThreadWaker::for_this_thread();
     let mut cx = Context::from_waker(&waker);
     let mut pop = pin!(rx.pop());
     assert_eq!(pop.as_mut().poll(&mut cx), Poll::Pending);
@@ -309,12 +377,7 @@ fn single_core_notifies_like_level_on_one_cpu() {
     assert_eq!(rx.pop_slice(&mut drained), 5);
     assert_eq!(&drained[..5], &[1, 2, 3, 4, 5]);
 
-    let state = Arc::new(ThreadWaker {
-        thread: thread::current(),
-        woken: AtomicBool::new(false),
-        wakes: AtomicUsize::new(0),
-    });
-    let waker = Waker::from(state.clone());
+    let (state, waker) = ThreadWaker::for_this_thread();
     let mut cx = Context::from_waker(&waker);
     let mut pop = pin!(rx.pop());
     assert_eq!(pop.as_mut().poll(&mut cx), Poll::Pending);
