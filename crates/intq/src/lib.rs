@@ -106,7 +106,9 @@
 //!   of them sees the other's store, so no wake-up is lost. Fences are not read-modify-write
 //!   operations, so this works on `thumbv6m`. With [`WakeMode::SingleCore`] (producer and
 //!   consumer on one CPU) both fences are compiler fences: the CPU's program order does the
-//!   rest. No cheaper handshake exists across CPUs; [`WakeMode`] gives the argument.
+//!   rest. Across CPUs, no handshake of plain loads and stores avoids the producer's fence
+//!   ([`WakeMode`] gives the argument), unless the kernel can make every CPU run a barrier:
+//!   then [`WakeMode::Asymmetric`] moves the cost from every push to every sleep.
 //! - The waker itself sits behind a critical section (touched only when a consumer parks or is
 //!   woken, never on the plain push/pop path). The one-shot split flag uses an atomic swap, or a
 //!   critical section where there is none. Building for a bare-metal target therefore needs a
@@ -118,7 +120,8 @@
 //! still queued is notified again by the next push, so no wake-up is lost whatever the consumer
 //! does. [`WakeMode::SingleCore`] notifies the same way without the fence, for a single-core
 //! kernel (the usual case for an interrupt handler and its bottom half), and is the mode to
-//! pick there. [`WakeMode::Edge`] notifies only on the empty -> non-empty transition: fewer wake-ups
+//! pick there; [`WakeMode::Asymmetric`] does the same across CPUs with a [`HeavyBarrier`] from
+//! the kernel. [`WakeMode::Edge`] notifies only on the empty -> non-empty transition: fewer wake-ups
 //! for bursts, but a consumer that stops before draining the queue is never notified again
 //! (as with `EPOLLET`). [`WakeMode::Off`] never notifies, for polled queues. The tests
 //! `wake_modes.rs` and the loom model `no_lost_wakeup_*` check both behaviours.

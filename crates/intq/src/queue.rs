@@ -218,7 +218,8 @@ impl<T, const N: usize> Queue<T, N> {
         /// Installs the hook the producer calls to pend a bottom half (for example an
         /// `irqkit-defer` work item) when it notifies; builder style, usable in a `static`.
         ///
-        /// In [`WakeMode::Level`] the hook runs after every push (and once per batch), in
+        /// In [`WakeMode::Level`], [`WakeMode::SingleCore`] and [`WakeMode::Asymmetric`] the
+        /// hook runs after every push (and once per batch), in
         /// [`WakeMode::Edge`] only when a push made the queue non-empty, never in
         /// [`WakeMode::Off`]. It runs in the producer's context (typically the interrupt
         /// handler), so it must be short and must not block.
