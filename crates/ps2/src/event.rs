@@ -242,6 +242,13 @@ impl Events {
     }
 }
 
+/// No events.
+impl Default for Events {
+    fn default() -> Self {
+        Events::none()
+    }
+}
+
 /// Equal when the events left to iterate are equal (slots past the end do not count).
 impl PartialEq for Events {
     fn eq(&self, other: &Self) -> bool {

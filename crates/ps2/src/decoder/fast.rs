@@ -1,10 +1,27 @@
 //! The fast path: the common, simple cases of every set, precomputed from the key tables.
 
 use super::Pending;
-use crate::KeyCode;
+use crate::{KeyCode, ScancodeSet};
 
-/// How many [`Pending`] states the fast path covers.
-pub(super) const HOT_STATES: usize = 4;
+/// How many [`Pending`] states the fast path covers (the first four).
+const HOT_STATES: usize = 4;
+
+/// The table's rows: one per set and hot state, then rows of `Slow` steps (the first for every
+/// other state, the rest padding, so that any `u8 % ROWS` is a row).
+pub(super) const ROWS: usize = 16;
+
+/// The row every state outside the fast path shares.
+const COLD_ROW: u8 = (3 * HOT_STATES) as u8;
+
+/// The table row of `pending` in `set`: `set * 4 + pending` for the hot states, so that the
+/// idle row of a hot row is the row with its two low bits cleared.
+pub(super) const fn row_of(set: ScancodeSet, pending: Pending) -> u8 {
+    if (pending as usize) < HOT_STATES {
+        set as u8 * HOT_STATES as u8 + pending as u8
+    } else {
+        COLD_ROW
+    }
+}
 
 /// What the fast path does with a byte: the common, simple cases of every set, precomputed
 /// from the key tables. Everything else (responses, E1, ambiguous bytes, unknown codes, errors)
@@ -13,21 +30,41 @@ pub(super) const HOT_STATES: usize = 4;
 pub(super) enum Step {
     /// Not a simple case.
     Slow,
-    /// A make code of this key; the sequence is complete.
+    /// A make code of this key (neither a modifier nor a lock); the sequence is complete.
     Make(KeyCode),
-    /// A break code of this key; the sequence is complete.
+    /// A break code of this key (neither a modifier nor a lock); the sequence is complete.
     Break(KeyCode),
-    /// A prefix: wait for more.
+    /// A make code of this modifier or lock key; the sequence is complete.
+    MakeState(KeyCode),
+    /// A break code of this modifier or lock key; the sequence is complete.
+    BreakState(KeyCode),
+    /// A prefix: wait for more, in this hot state (its row is the current row's set's).
     Wait(Pending),
     /// A fake shift: the sequence is complete and means nothing.
     Fake,
 }
 
-/// Indexed by set, hot state and byte.
-pub(super) static FAST: [[[Step; 256]; HOT_STATES]; 3] = build_fast_table();
+/// Indexed by row ([`row_of`]) and byte.
+pub(super) static FAST: [[Step; 256]; ROWS] = {
+    let by_set = build_fast_table();
+    let mut rows = [[Step::Slow; 256]; ROWS];
+    let mut row = 0;
+    while row < COLD_ROW as usize {
+        rows[row] = by_set[row / HOT_STATES][row % HOT_STATES];
+        row += 1;
+    }
+    rows
+};
 
 const fn key_step(key: Option<KeyCode>, release: bool) -> Step {
     match key {
+        Some(key) if key.is_modifier() || key.is_lock() => {
+            if release {
+                Step::BreakState(key)
+            } else {
+                Step::MakeState(key)
+            }
+        }
         Some(key) if release => Step::Break(key),
         Some(key) => Step::Make(key),
         None => Step::Slow,

@@ -7,7 +7,7 @@ mod set3;
 
 use crate::event::{Event, Events, KeyEvent, KeyKind, Response, Resync, UnknownScancode};
 use crate::{KeyCode, KeySet, ScancodeSet};
-use fast::{Step, FAST, HOT_STATES};
+use fast::{row_of, Step, FAST, ROWS};
 
 /// Where the decoder is inside a multi-byte sequence.
 ///
@@ -57,7 +57,8 @@ impl Pending {
 
 /// A scancode decoder for one keyboard.
 ///
-/// State: the set, the pending sequence, two flags and the held keys (a 32-byte [`KeySet`]):
+/// State: the set, the pending sequence (and its row in the fast path's table), two flags and
+/// the held keys (a 32-byte [`KeySet`]):
 /// 36 bytes, `Copy`, built by a `const fn`, so it can live in a `static`.
 ///
 /// The decoder is pure and small (see [`Decoder`]): feed it each byte the interrupt handler
@@ -120,12 +121,19 @@ impl Pending {
 pub struct Decoder {
     set: ScancodeSet,
     pending: Pending,
-    expecting_bat: bool,
-    /// Set 1: an `E0 B6` was taken for a fake right shift release, so the `E0 36` that
-    /// closes the pair is fake too (even if the Right Shift press itself was lost).
-    fake_right_shift_up: bool,
+    /// The fast path's table row for `set` and `pending` (see [`row_of`]), kept beside them
+    /// so that the hot path reads one byte to find its row.
+    row: u8,
+    /// [`EXPECTING_BAT`] and [`FAKE_RIGHT_SHIFT_UP`].
+    flags: u8,
     held: KeySet,
 }
+
+/// A reset command was sent: the next `0xAA` is the self-test result.
+const EXPECTING_BAT: u8 = 1;
+/// Set 1: an `E0 B6` was taken for a fake right shift release, so the `E0 36` that closes the
+/// pair is fake too (even if the Right Shift press itself was lost).
+const FAKE_RIGHT_SHIFT_UP: u8 = 2;
 
 impl Decoder {
     /// A decoder for `set` with no key held.
@@ -133,9 +141,28 @@ impl Decoder {
         Decoder {
             set,
             pending: Pending::Idle,
-            expecting_bat: false,
-            fake_right_shift_up: false,
+            row: row_of(set, Pending::Idle),
+            flags: 0,
             held: KeySet::new(),
+        }
+    }
+
+    /// Enters `pending` (and the fast path's row for it).
+    #[inline(always)]
+    fn set_pending(&mut self, pending: Pending) {
+        self.pending = pending;
+        self.row = row_of(self.set, pending);
+    }
+
+    const fn flag(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+
+    fn set_flag(&mut self, flag: u8, on: bool) {
+        if on {
+            self.flags |= flag;
+        } else {
+            self.flags &= !flag;
         }
     }
 
@@ -148,7 +175,7 @@ impl Decoder {
     /// sequence and forgetting held keys, since the keyboard does too.
     pub fn set_set(&mut self, set: ScancodeSet) {
         *self = Decoder {
-            expecting_bat: self.expecting_bat,
+            flags: self.flags & EXPECTING_BAT,
             ..Decoder::new(set)
         };
     }
@@ -164,12 +191,12 @@ impl Decoder {
     /// Without it, a set 1 `0xAA` is a Left Shift release when Left Shift is held and a BAT
     /// otherwise (a hot-plugged keyboard), which is the rule Linux uses.
     pub fn expect_bat(&mut self) {
-        self.expecting_bat = true;
+        self.set_flag(EXPECTING_BAT, true);
     }
 
     /// Whether a BAT byte is expected (see [`Decoder::expect_bat`]).
     pub const fn is_expecting_bat(&self) -> bool {
-        self.expecting_bat
+        self.flag(EXPECTING_BAT)
     }
 
     /// Whether no sequence is unfinished.
@@ -197,26 +224,40 @@ impl Decoder {
     /// Returns the events it completes (usually none or one; see [`Events`]).
     #[inline]
     pub fn feed(&mut self, byte: u8) -> Events {
-        let pending = self.pending as usize;
-        if pending < HOT_STATES {
-            match FAST[self.set as usize][pending][byte as usize] {
-                Step::Make(key) => {
-                    self.pending = Pending::Idle;
-                    return self.make(key);
-                }
-                Step::Break(key) => {
-                    self.pending = Pending::Idle;
-                    return self.brk(key);
-                }
-                Step::Wait(next) => return self.wait(next),
-                Step::Fake => {
-                    self.pending = Pending::Idle;
-                    return Events::none();
-                }
-                Step::Slow => {}
+        match FAST[self.row as usize % ROWS][byte as usize] {
+            Step::Make(key) | Step::MakeState(key) => {
+                self.finish_fast();
+                self.make(key)
             }
+            Step::Break(key) | Step::BreakState(key) => {
+                self.finish_fast();
+                self.brk(key)
+            }
+            Step::Wait(next) => {
+                self.wait_fast(next);
+                Events::none()
+            }
+            Step::Fake => {
+                self.finish_fast();
+                Events::none()
+            }
+            Step::Slow => self.feed_slow(byte),
         }
-        self.feed_slow(byte)
+    }
+
+    /// The fast path saw a prefix: `next` is a hot state of the same set.
+    #[inline(always)]
+    fn wait_fast(&mut self, next: Pending) {
+        self.pending = next;
+        self.row = (self.row & !3) | next as u8;
+    }
+
+    /// The fast path completed a sequence: back to idle (the idle row of a hot row is the
+    /// first of its set's four).
+    #[inline(always)]
+    fn finish_fast(&mut self) {
+        self.pending = Pending::Idle;
+        self.row &= !3;
     }
 
     /// Decodes one byte from the keyboard and calls `on_event` with each event it completes,
@@ -245,13 +286,18 @@ impl Decoder {
         /// Every event goes to the one closure.
         struct All<F>(F);
         impl<F: FnMut(Event)> Sink for All<F> {
+            type Output = ();
             #[inline(always)]
             fn key(&mut self, key: KeyEvent) {
                 (self.0)(Event::Key(key))
             }
             #[inline(always)]
-            fn other(&mut self, event: Event) {
-                (self.0)(event)
+            fn state_key(&mut self, key: KeyEvent) {
+                (self.0)(Event::Key(key))
+            }
+            #[inline(always)]
+            fn slow(&mut self, events: Events) {
+                events.for_each(&mut self.0)
             }
         }
         self.feed_into(byte, &mut All(on_event));
@@ -260,40 +306,37 @@ impl Decoder {
     /// The decoding both entry points share: the fast path's table, then the full decoding
     /// functions for everything it does not cover. Each event goes to `sink` as it completes.
     #[inline(always)]
-    pub(crate) fn feed_into<S: Sink>(&mut self, byte: u8, sink: &mut S) {
-        let pending = self.pending as usize;
-        if pending < HOT_STATES {
-            match FAST[self.set as usize][pending][byte as usize] {
-                Step::Make(code) => {
-                    self.pending = Pending::Idle;
-                    let kind = if self.held.insert(code) {
-                        KeyKind::Press
-                    } else {
-                        KeyKind::Repeat
-                    };
-                    return sink.key(KeyEvent { code, kind });
-                }
-                Step::Break(code) => {
-                    self.pending = Pending::Idle;
-                    self.held.remove(code);
-                    return sink.key(KeyEvent::release(code));
-                }
-                Step::Wait(next) => {
-                    self.pending = next;
-                    return;
-                }
-                Step::Fake => {
-                    self.pending = Pending::Idle;
-                    return;
-                }
-                Step::Slow => {}
+    pub(crate) fn feed_into<S: Sink>(&mut self, byte: u8, sink: &mut S) -> S::Output {
+        match FAST[self.row as usize % ROWS][byte as usize] {
+            Step::Make(code) => {
+                self.finish_fast();
+                let kind = self.make_kind(code);
+                sink.key(KeyEvent { code, kind })
             }
-        }
-        for event in self.feed_slow(byte) {
-            match event {
-                Event::Key(key) => sink.key(key),
-                other => sink.other(other),
+            Step::Break(code) => {
+                self.finish_fast();
+                self.held.remove(code);
+                sink.key(KeyEvent::release(code))
             }
+            Step::MakeState(code) => {
+                self.finish_fast();
+                let kind = self.make_kind(code);
+                sink.state_key(KeyEvent { code, kind })
+            }
+            Step::BreakState(code) => {
+                self.finish_fast();
+                self.held.remove(code);
+                sink.state_key(KeyEvent::release(code))
+            }
+            Step::Wait(next) => {
+                self.wait_fast(next);
+                S::Output::default()
+            }
+            Step::Fake => {
+                self.finish_fast();
+                S::Output::default()
+            }
+            Step::Slow => sink.slow(self.feed_slow(byte)),
         }
     }
 
@@ -308,25 +351,37 @@ impl Decoder {
     }
 }
 
-/// Where [`Decoder::feed_into`] delivers events: key events and the rest apart, so that a
-/// keyboard fed straight from the decoder handles key events without matching on [`Event`].
+/// Where [`Decoder::feed_into`] delivers what the fast path decodes: key events of ordinary
+/// keys and of modifier and lock keys apart, so that a keyboard fed straight from the decoder
+/// knows which keys need its state without looking them up; and the [`Events`] of the bytes
+/// the fast path leaves to the full decoder.
 pub(crate) trait Sink {
-    /// A key event.
-    fn key(&mut self, key: KeyEvent);
-    /// Any other event (response, unknown scancode, resync).
-    fn other(&mut self, event: Event);
+    /// What the sink returns for one byte.
+    type Output: Default;
+    /// A key event of a key that is neither a modifier nor a lock.
+    fn key(&mut self, key: KeyEvent) -> Self::Output;
+    /// A key event of a modifier or lock key.
+    fn state_key(&mut self, key: KeyEvent) -> Self::Output;
+    /// The events of a byte the fast path does not cover.
+    fn slow(&mut self, events: Events) -> Self::Output;
 }
 
 /// What every set shares: key and response events, resynchronisation, sequence state.
 impl Decoder {
     #[inline]
     fn make(&mut self, key: KeyCode) -> Events {
-        let kind = if self.held.insert(key) {
+        let kind = self.make_kind(key);
+        Events::one(Event::Key(KeyEvent { code: key, kind }))
+    }
+
+    /// A make code of `key`: a press if it was up, a repeat if it was held.
+    #[inline(always)]
+    fn make_kind(&mut self, key: KeyCode) -> KeyKind {
+        if self.held.insert(key) {
             KeyKind::Press
         } else {
             KeyKind::Repeat
-        };
-        Events::one(Event::Key(KeyEvent { code: key, kind }))
+        }
     }
 
     #[inline]
@@ -353,7 +408,7 @@ impl Decoder {
 
     fn bat(&mut self, response: Response) -> Events {
         // The keyboard reset itself: nothing is held any more.
-        self.expecting_bat = false;
+        self.set_flag(EXPECTING_BAT, false);
         self.held.clear();
         Self::response(response)
     }
@@ -363,7 +418,7 @@ impl Decoder {
     #[cold]
     fn resync(&mut self, byte: u8) -> Events {
         let discarded = self.pending.len();
-        self.pending = Pending::Idle;
+        self.set_pending(Pending::Idle);
         let rest = match self.set {
             ScancodeSet::Set1 => self.set1_idle(byte),
             ScancodeSet::Set2 => self.set2_idle(byte),
@@ -391,17 +446,17 @@ impl Decoder {
     }
 
     fn wait(&mut self, pending: Pending) -> Events {
-        self.pending = pending;
+        self.set_pending(pending);
         Events::none()
     }
 
     fn finish_make(&mut self, key: KeyCode) -> Events {
-        self.pending = Pending::Idle;
+        self.set_pending(Pending::Idle);
         self.make(key)
     }
 
     fn finish_break(&mut self, key: KeyCode) -> Events {
-        self.pending = Pending::Idle;
+        self.set_pending(Pending::Idle);
         self.brk(key)
     }
 }

@@ -2,7 +2,7 @@
 //! with the high bit set, and the response bytes that are also breaks.
 
 use super::fast::is_special;
-use super::{Decoder, Pending};
+use super::{Decoder, Pending, EXPECTING_BAT, FAKE_RIGHT_SHIFT_UP};
 use crate::event::{Events, Response};
 use crate::keycode::{SET1, SET1_E0};
 use crate::KeyCode;
@@ -43,7 +43,7 @@ impl Decoder {
             // Both a response and a break code: a break only while that key is held and no
             // reset is pending.
             0xAA | 0xFD | 0xFE
-                if !self.expecting_bat
+                if !self.flag(EXPECTING_BAT)
                     && SET1[(byte & 0x7F) as usize].is_some_and(|k| self.held.contains(k)) =>
             {
                 self.set1_break(byte)
@@ -70,24 +70,24 @@ impl Decoder {
         let fake = match (code, release) {
             (0x2A, _) => true,
             (0x36, true) if !self.held.contains(KeyCode::BassBoost) => {
-                self.fake_right_shift_up = true;
+                self.set_flag(FAKE_RIGHT_SHIFT_UP, true);
                 true
             }
             (0x36, false)
-                if self.fake_right_shift_up || self.held.contains(KeyCode::RightShift) =>
+                if self.flag(FAKE_RIGHT_SHIFT_UP) || self.held.contains(KeyCode::RightShift) =>
             {
-                self.fake_right_shift_up = false;
+                self.set_flag(FAKE_RIGHT_SHIFT_UP, false);
                 true
             }
             _ => false,
         };
         if fake {
-            self.pending = Pending::Idle;
+            self.set_pending(Pending::Idle);
             return Events::none();
         }
         match SET1_E0[code as usize] {
             Some(key) => {
-                self.pending = Pending::Idle;
+                self.set_pending(Pending::Idle);
                 if release {
                     self.brk(key)
                 } else {
@@ -96,7 +96,7 @@ impl Decoder {
             }
             None if is_special(byte) => self.resync(byte),
             None => {
-                self.pending = Pending::Idle;
+                self.set_pending(Pending::Idle);
                 Self::unknown(true, code, release)
             }
         }

@@ -17,7 +17,7 @@ impl Decoder {
                 } else if is_special(byte) {
                     self.resync(byte)
                 } else {
-                    self.pending = Pending::Idle;
+                    self.set_pending(Pending::Idle);
                     Self::unknown(false, byte, true)
                 }
             }
@@ -59,7 +59,7 @@ impl Decoder {
         if byte >= 0x80 || byte == 0x00 {
             return self.resync(byte);
         }
-        self.pending = Pending::Idle;
+        self.set_pending(Pending::Idle);
         match SET2_E0[byte as usize] {
             Some(key) if release => self.brk(key),
             Some(key) => self.make(key),

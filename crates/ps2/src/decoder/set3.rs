@@ -15,7 +15,7 @@ impl Decoder {
                 } else if is_special(byte) {
                     self.resync(byte)
                 } else {
-                    self.pending = Pending::Idle;
+                    self.set_pending(Pending::Idle);
                     Self::unknown(false, byte, true)
                 }
             }

@@ -164,6 +164,18 @@ pub struct Keyboard<L> {
     plain: bool,
 }
 
+/// [`levels`] for each combination of Shift (bit 0), AltGr (bit 1), Caps Lock (bit 2) and
+/// Num Lock (bit 3).
+static LEVELS: [u16; 16] = {
+    let mut table = [0; 16];
+    let mut i = 0;
+    while i < 16 {
+        table[i] = levels(i & 1 != 0, i & 2 != 0, i & 4 != 0, i & 8 != 0);
+        i += 1;
+    }
+    table
+};
+
 /// The `levels` of a keyboard whose Shift, AltGr, Caps Lock and Num Lock are as given.
 const fn levels(shift: bool, altgr: bool, caps: bool, num: bool) -> u16 {
     let level = Level::new(shift, altgr) as u16;
@@ -218,12 +230,11 @@ impl<L: Layout> Keyboard<L> {
     /// Recomputes the derived fields after the modifiers, locks, layout or options changed.
     fn refresh(&mut self) {
         let altgr = self.altgr();
-        self.levels = levels(
-            self.modifiers.shift(),
-            altgr,
-            self.locks.contains(Locks::CAPS),
-            self.locks.contains(Locks::NUM),
-        );
+        let index = self.modifiers.shift() as usize
+            | (altgr as usize) << 1
+            | (self.locks.contains(Locks::CAPS) as usize) << 2
+            | (self.locks.contains(Locks::NUM) as usize) << 3;
+        self.levels = LEVELS[index];
         self.ctrl = self.modifiers.ctrl() && !altgr;
         self.plain = !self.ctrl && self.compose_key.is_none();
     }
@@ -398,27 +409,23 @@ impl<L: Layout> Keyboard<L> {
         byte: u8,
         on_key: impl FnMut(DecodedKey),
     ) -> Events {
-        let mut typing = Typing {
-            keyboard: self,
-            on_key,
-            rest: Events::none(),
-        };
-        decoder.feed_into(byte, &mut typing);
-        typing.rest
+        decoder.feed_into(
+            byte,
+            &mut Typing {
+                keyboard: self,
+                on_key,
+            },
+        )
     }
 
-    /// [`Keyboard::process`], handing the keys to `on_key`: a plain character straight from
-    /// the layout's table, anything else through `process`.
+    /// [`Keyboard::process`] for the press or repeat of a key that is neither a modifier nor
+    /// a lock, handing the keys to `on_key`: a plain character straight from the layout's
+    /// table, anything else through `process`.
     #[inline(always)]
-    fn process_into(&mut self, event: KeyEvent, on_key: &mut impl FnMut(DecodedKey)) {
-        let code = event.code;
-        if self.plain && ROLES[code as usize] == 0 {
-            if event.kind == KeyKind::Release {
-                return;
-            }
-            if matches!(self.pending, Pending::None) {
-                let def = self.layout.key(code);
-                if let Some(c) = char::from_u32(def.bits(self.level_of(&def))) {
+    fn press_into(&mut self, event: KeyEvent, on_key: &mut impl FnMut(DecodedKey)) {
+        if self.plain && matches!(self.pending, Pending::None) {
+            if let Some(def) = self.layout.table().and_then(|t| t.entry(event.code)) {
+                if let Some(c) = char::from_u32(def.bits(self.level_of(def))) {
                     return on_key(DecodedKey::Char(c));
                 }
             }
@@ -426,10 +433,23 @@ impl<L: Layout> Keyboard<L> {
         self.process_slow(event).for_each(on_key);
     }
 
-    /// [`Keyboard::process`], out of line for [`Keyboard::process_into`].
+    /// [`Keyboard::process`], out of line for [`Keyboard::press_into`].
     #[inline(never)]
     fn process_slow(&mut self, event: KeyEvent) -> DecodedKeys {
         self.process(event)
+    }
+
+    /// What [`Keyboard::feed`] does with the events of a byte its fast path does not cover.
+    #[inline(never)]
+    fn feed_slow(&mut self, events: Events, on_key: &mut impl FnMut(DecodedKey)) -> Events {
+        let mut rest = Events::none();
+        for event in events {
+            self.process_event(event).for_each(&mut *on_key);
+            if event.key().is_none() {
+                rest.push(event);
+            }
+        }
+        rest
     }
 
     /// Everything but a plain character: Ctrl, dead keys, pending sequences, non-character
@@ -566,22 +586,30 @@ impl<L: Layout> Keyboard<L> {
 struct Typing<'a, L, F> {
     keyboard: &'a mut Keyboard<L>,
     on_key: F,
-    /// The events that are not key events, returned to the caller.
-    rest: Events,
 }
 
 impl<L: Layout, F: FnMut(DecodedKey)> Sink for Typing<'_, L, F> {
+    /// The events that are not key events, returned to the caller.
+    type Output = Events;
+
     #[inline(always)]
-    fn key(&mut self, key: KeyEvent) {
-        self.keyboard.process_into(key, &mut self.on_key);
+    fn key(&mut self, key: KeyEvent) -> Events {
+        // The release of a key that is not a modifier or lock never types anything.
+        if key.kind != KeyKind::Release {
+            self.keyboard.press_into(key, &mut self.on_key);
+        }
+        Events::none()
     }
 
-    #[inline(never)]
-    fn other(&mut self, event: Event) {
-        self.keyboard
-            .process_event(event)
-            .for_each(&mut self.on_key);
-        self.rest.push(event);
+    #[inline(always)]
+    fn state_key(&mut self, key: KeyEvent) -> Events {
+        self.keyboard.process_slow(key).for_each(&mut self.on_key);
+        Events::none()
+    }
+
+    #[inline(always)]
+    fn slow(&mut self, events: Events) -> Events {
+        self.keyboard.feed_slow(events, &mut self.on_key)
     }
 }
 

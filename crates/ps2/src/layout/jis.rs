@@ -101,15 +101,34 @@ const fn def(key: KeyCode) -> KeyDef {
     }
 }
 
-static TABLE: KeyTable = key_table!(def);
+/// [`def`] with the Yen key typing `¥`.
+const fn def_yen_sign(key: KeyCode) -> KeyDef {
+    match key {
+        KeyCode::IntlYen => KeyDef::symbol('¥', '|'),
+        _ => def(key),
+    }
+}
+
+pub(super) static TABLE: KeyTable = key_table!(def);
+pub(super) static YEN_SIGN_TABLE: KeyTable = key_table!(def_yen_sign);
 
 impl Layout for Jis {
     #[inline]
     fn key(&self, key: KeyCode) -> KeyDef {
-        if self.yen_sign && matches!(key, KeyCode::IntlYen) {
-            return KeyDef::symbol('¥', '|');
+        if self.yen_sign {
+            YEN_SIGN_TABLE.get(key)
+        } else {
+            TABLE.get(key)
         }
-        TABLE.get(key)
+    }
+
+    #[inline]
+    fn table(&self) -> Option<&KeyTable> {
+        Some(if self.yen_sign {
+            &YEN_SIGN_TABLE
+        } else {
+            &TABLE
+        })
     }
 
     fn has_altgr(&self) -> bool {

@@ -402,6 +402,12 @@ impl KeyTable {
         KeyTable(keys)
     }
 
+    /// The definition of `key`, by reference; `None` past the table's end.
+    #[inline]
+    pub(crate) fn entry(&self, key: KeyCode) -> Option<&KeyDef> {
+        self.0.get(key as usize)
+    }
+
     /// The definition of `key` ([`KeyDef::NONE`] for keys the layout does not type with).
     #[inline]
     pub const fn get(&self, key: KeyCode) -> KeyDef {
@@ -554,6 +560,14 @@ pub trait Layout {
     fn compose(&self, accent: Accent, base: char) -> Option<char> {
         compose(accent, base)
     }
+
+    /// The [`KeyTable`] [`Layout::key`] reads, if the layout is one (every built-in layout
+    /// is); it must hold exactly what [`Layout::key`] returns. The keyboard then reads the one
+    /// action it needs for a key from the table instead of copying the key's definition.
+    /// Defaults to `None`: the keyboard asks [`Layout::key`].
+    fn table(&self) -> Option<&KeyTable> {
+        None
+    }
 }
 
 impl<L: Layout + ?Sized> Layout for &L {
@@ -570,6 +584,10 @@ impl<L: Layout + ?Sized> Layout for &L {
     }
     fn compose(&self, accent: Accent, base: char) -> Option<char> {
         (**self).compose(accent, base)
+    }
+    #[inline]
+    fn table(&self) -> Option<&KeyTable> {
+        (**self).table()
     }
 }
 
@@ -651,6 +669,19 @@ impl Layout for AnyLayout {
     }
     fn compose(&self, accent: Accent, base: char) -> Option<char> {
         self.with(|l| l.compose(accent, base))
+    }
+    #[inline]
+    fn table(&self) -> Option<&KeyTable> {
+        Some(match self {
+            AnyLayout::Us => &us::TABLE,
+            AnyLayout::UsIntl => &us_intl::TABLE,
+            AnyLayout::Uk => &uk::TABLE,
+            AnyLayout::De => &de::TABLE,
+            AnyLayout::Fr => &fr::TABLE,
+            AnyLayout::Dvorak => &dvorak::TABLE,
+            AnyLayout::Colemak => &colemak::TABLE,
+            AnyLayout::Jis => &jis::TABLE,
+        })
     }
 }
 

@@ -85,12 +85,17 @@ const fn def(key: KeyCode) -> KeyDef {
     }
 }
 
-static TABLE: KeyTable = key_table!(def);
+pub(super) static TABLE: KeyTable = key_table!(def);
 
 impl Layout for UsIntl {
     #[inline]
     fn key(&self, key: KeyCode) -> KeyDef {
         TABLE.get(key)
+    }
+
+    #[inline]
+    fn table(&self) -> Option<&KeyTable> {
+        Some(&TABLE)
     }
 
     fn has_altgr(&self) -> bool {
