@@ -489,6 +489,7 @@ impl WorkRef {
     }
 
     /// [`take`](Self::take) of a cancelled or disabled item, or after a lost race.
+    #[cold]
     #[inline(never)]
     fn take_slow(self, mut state: u32) -> Taken {
         let work = self.work();

@@ -12,7 +12,10 @@
 //! * task slots: the spawner's writes to the storage and the executor's polls and drops are
 //!   ordered (the slot's storage is a loom cell under loom), each future is dropped exactly
 //!   once and never polled after it was aborted, and an abort never reaches a task spawned
-//!   after the one it meant.
+//!   after the one it meant;
+//! * the fast paths of the lean `Runner::run_items` (schedule from idle, take of a pending
+//!   item, a lone item popped without the ready list, a task polled through the run function
+//!   its spawn installed) against the slow paths and a stale waker.
 #![cfg(loom)]
 
 use loom::cell::UnsafeCell;
@@ -316,6 +319,112 @@ fn task_wake_vs_run_items() {
         irq.join().unwrap();
         drain_lean(&EXEC);
         assert!(!SLOT.is_occupied(), "the wake after the data was not lost");
+    });
+}
+
+/// The fast paths of `schedule` (an idle item: one compare-exchange from 0) and of the
+/// executor's take (pending and enabled: one compare-exchange to 0), and the lone-item pop of
+/// `Runner::run_items`, against the slow paths that a disable forces and against a second
+/// item pushed while the runner takes the first: nothing is lost or run twice, and items run
+/// in the order they were scheduled.
+#[test]
+fn run_items_fast_paths_keep_order_and_lose_nothing() {
+    loom::lazy_static! {
+        static ref EXEC: Executor = Executor::new();
+        static ref A_RAN: AtomicBool = AtomicBool::new(false);
+        static ref A: Work = Work::new(&EXEC, run_a);
+        static ref B: Work = Work::new(&EXEC, run_b);
+    }
+    fn run_a() {
+        A_RAN.store(true, Ordering::Relaxed);
+    }
+    fn run_b() {
+        // Every run happens on this model's main thread, one after the other.
+        assert!(
+            A_RAN.load(Ordering::Relaxed),
+            "B ran before A, scheduled first"
+        );
+    }
+    model(|| {
+        touch(&[&*EXEC as &dyn Sync, &*A_RAN, &*A, &*B]);
+        let irq = thread::spawn(|| (A.schedule(), B.schedule()));
+        let toggler = thread::spawn(|| {
+            B.disable().unwrap();
+            B.enable().unwrap();
+        });
+        let mut ran = drain_lean(&EXEC);
+        let (a_newly, b_newly) = irq.join().unwrap();
+        toggler.join().unwrap();
+        ran += drain_lean(&EXEC);
+        assert!(a_newly && b_newly, "idle items become pending");
+        assert_eq!(ran, 2);
+        assert_eq!((A.runs(), B.runs()), (1, 1));
+        assert!(A.is_idle() && B.is_idle());
+        let stats = EXEC.stats();
+        assert_eq!(stats.runs, 2);
+        assert!(
+            stats.skipped <= 1,
+            "only B, disabled once, is parked, at most once"
+        );
+    });
+}
+
+/// A task future that keeps the waker of its one poll (a stale waker once it is done).
+struct KeepsWaker;
+
+impl Future for KeepsWaker {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        *STALE_WAKER.lock().unwrap() = Some(cx.waker().clone());
+        Poll::Ready(())
+    }
+}
+
+loom::lazy_static! {
+    static ref STALE_WAKER: loom::sync::Mutex<Option<std::task::Waker>> =
+        loom::sync::Mutex::new(None);
+}
+
+/// The task path of `Runner::run_items` (lifecycle read, then the one call through the run
+/// function `spawn` installed): a stale waker of a finished task wakes the slot while another
+/// task is spawned into it and the lean runner runs. The run function and the storage are
+/// touched only in an order loom accepts (the storage is a loom cell), the new task is polled
+/// and dropped exactly once, and the stale wake-up touches nothing.
+#[test]
+fn stale_wake_vs_respawn_vs_run_items() {
+    loom::lazy_static! {
+        static ref EXEC: Executor = Executor::new();
+        static ref SLOT: TaskSlot<64> = TaskSlot::new(&EXEC);
+        static ref POLLS: AtomicUsize = AtomicUsize::new(0);
+        static ref DROPS: AtomicUsize = AtomicUsize::new(0);
+    }
+    model(|| {
+        touch(&[&*EXEC as &dyn Sync, &*SLOT, &*POLLS, &*DROPS, &*STALE_WAKER]);
+        SLOT.spawn(KeepsWaker).unwrap();
+        assert_eq!(drain_lean(&EXEC), 1);
+        assert!(!SLOT.is_occupied());
+        let stale = STALE_WAKER.lock().unwrap().take().unwrap();
+        let runner = thread::spawn(|| drain_lean(&EXEC));
+        let spawner = thread::spawn(|| {
+            spawn_when_free(
+                &SLOT,
+                Counted {
+                    polls: &POLLS,
+                    drops: &DROPS,
+                },
+            )
+        });
+        // This thread plays the interrupt that still holds the finished task's waker.
+        stale.wake();
+        runner.join().unwrap();
+        let second = spawner.join().unwrap();
+        drain_lean(&EXEC);
+        assert_eq!(
+            (POLLS.load(Ordering::Relaxed), DROPS.load(Ordering::Relaxed)),
+            (1, 1),
+            "the new task ran once and was dropped once"
+        );
+        assert!(!SLOT.is_occupied() && !SLOT.holds(second));
     });
 }
 

@@ -223,10 +223,14 @@ impl Executor {
 
     /// Whether any item is queued (possibly a cancelled one whose entry is not consumed yet).
     pub fn has_work(&self) -> bool {
+        // Every queue is read (no early exit), and only addresses are compared: one test.
         self.incoming
             .iter()
             .chain(self.ready.iter())
-            .any(|queue| !queue.load(Ordering::Acquire).is_null())
+            .fold(0, |queued, queue| {
+                queued | queue.load(Ordering::Acquire).addr()
+            })
+            != 0
     }
 
     /// Runs queued items until the queues are empty or `budget` is spent: claims the
@@ -294,6 +298,7 @@ impl Executor {
         Ok(Runner { executor: self })
     }
 
+    #[inline]
     fn run_claimed(&self, budget: Budget) -> Result<RunReport, RunError> {
         let start = match (budget.time, self.clock) {
             (None, _) => 0,
@@ -372,6 +377,7 @@ impl Executor {
     }
 
     /// Folds the schedule-to-run latency of `work` into the maximum.
+    #[cold]
     #[inline(never)]
     fn note_latency(&self, clock: Clock, work: &crate::Work) {
         let latency = clock().wrapping_sub(work.queued_at.load(Ordering::Relaxed));

@@ -67,6 +67,7 @@ impl Runner<'_> {
     /// # Errors
     ///
     /// [`RunError::NoClock`] when `budget` has a time limit and the executor has no clock.
+    #[inline]
     pub fn run(&mut self, budget: Budget) -> Result<RunReport, RunError> {
         self.executor.run_claimed(budget)
     }
