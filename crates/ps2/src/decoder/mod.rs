@@ -288,25 +288,25 @@ impl Decoder {
         impl<F: FnMut(Event)> Sink for All<F> {
             type Output = ();
             #[inline(always)]
-            fn key(&mut self, key: KeyEvent) {
+            fn key(mut self, key: KeyEvent) {
                 (self.0)(Event::Key(key))
             }
             #[inline(always)]
-            fn state_key(&mut self, key: KeyEvent) {
+            fn state_key(mut self, key: KeyEvent) {
                 (self.0)(Event::Key(key))
             }
             #[inline(always)]
-            fn slow(&mut self, events: Events) {
-                events.for_each(&mut self.0)
+            fn slow(self, events: Events) {
+                events.for_each(self.0)
             }
         }
-        self.feed_into(byte, &mut All(on_event));
+        self.feed_into(byte, All(on_event));
     }
 
     /// The decoding both entry points share: the fast path's table, then the full decoding
     /// functions for everything it does not cover. Each event goes to `sink` as it completes.
     #[inline(always)]
-    pub(crate) fn feed_into<S: Sink>(&mut self, byte: u8, sink: &mut S) -> S::Output {
+    pub(crate) fn feed_into<S: Sink>(&mut self, byte: u8, sink: S) -> S::Output {
         match FAST[self.row as usize % ROWS][byte as usize] {
             Step::Make(code) => {
                 self.finish_fast();
@@ -351,7 +351,7 @@ impl Decoder {
     }
 }
 
-/// Where [`Decoder::feed_into`] delivers what the fast path decodes: key events of ordinary
+/// Where [`Decoder::feed_into`] delivers what one byte decodes to (one call, so by value): key events of ordinary
 /// keys and of modifier and lock keys apart, so that a keyboard fed straight from the decoder
 /// knows which keys need its state without looking them up; and the [`Events`] of the bytes
 /// the fast path leaves to the full decoder.
@@ -359,11 +359,11 @@ pub(crate) trait Sink {
     /// What the sink returns for one byte.
     type Output: Default;
     /// A key event of a key that is neither a modifier nor a lock.
-    fn key(&mut self, key: KeyEvent) -> Self::Output;
+    fn key(self, key: KeyEvent) -> Self::Output;
     /// A key event of a modifier or lock key.
-    fn state_key(&mut self, key: KeyEvent) -> Self::Output;
+    fn state_key(self, key: KeyEvent) -> Self::Output;
     /// The events of a byte the fast path does not cover.
-    fn slow(&mut self, events: Events) -> Self::Output;
+    fn slow(self, events: Events) -> Self::Output;
 }
 
 /// What every set shares: key and response events, resynchronisation, sequence state.

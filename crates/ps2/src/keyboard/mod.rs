@@ -160,7 +160,8 @@ pub struct Keyboard<L> {
     levels: u16,
     /// Ctrl is held and not part of AltGr: characters become control characters.
     ctrl: bool,
-    /// Neither `ctrl` nor a Compose key: a plain key event needs no more than its level.
+    /// Not `ctrl`, no Compose key, nothing pending: a plain key event needs no more than its
+    /// level.
     plain: bool,
 }
 
@@ -236,7 +237,23 @@ impl<L: Layout> Keyboard<L> {
             | (self.locks.contains(Locks::NUM) as usize) << 3;
         self.levels = LEVELS[index];
         self.ctrl = self.modifiers.ctrl() && !altgr;
-        self.plain = !self.ctrl && self.compose_key.is_none();
+        self.update_plain();
+    }
+
+    fn update_plain(&mut self) {
+        self.plain =
+            !self.ctrl && self.compose_key.is_none() && matches!(self.pending, Pending::None);
+    }
+
+    fn set_pending(&mut self, pending: Pending) {
+        self.pending = pending;
+        self.update_plain();
+    }
+
+    fn replace_pending(&mut self, pending: Pending) -> Pending {
+        let previous = self.pending;
+        self.set_pending(pending);
+        previous
     }
 
     /// This keyboard with Ctrl+Left Alt acting as AltGr (on layouts with AltGr), the Windows
@@ -265,7 +282,7 @@ impl<L: Layout> Keyboard<L> {
     /// acts as that modifier.
     pub const fn with_compose_key(mut self, key: Option<KeyCode>) -> Self {
         self.compose_key = key;
-        self.plain = !self.ctrl && key.is_none();
+        self.plain = !self.ctrl && key.is_none() && matches!(self.pending, Pending::None);
         self
     }
 
@@ -278,7 +295,7 @@ impl<L: Layout> Keyboard<L> {
     /// any pending dead key.
     pub fn set_layout(&mut self, layout: L) {
         self.layout = layout;
-        self.pending = Pending::None;
+        self.set_pending(Pending::None);
         self.refresh();
     }
 
@@ -318,7 +335,7 @@ impl<L: Layout> Keyboard<L> {
     /// locks. For when the keyboard reset itself or key events were lost.
     pub fn release_all(&mut self) {
         self.modifiers = Modifiers::empty();
-        self.pending = Pending::None;
+        self.set_pending(Pending::None);
         self.refresh();
     }
 
@@ -411,7 +428,7 @@ impl<L: Layout> Keyboard<L> {
     ) -> Events {
         decoder.feed_into(
             byte,
-            &mut Typing {
+            Typing {
                 keyboard: self,
                 on_key,
             },
@@ -423,10 +440,12 @@ impl<L: Layout> Keyboard<L> {
     /// table, anything else through `process`.
     #[inline(always)]
     fn press_into(&mut self, event: KeyEvent, on_key: &mut impl FnMut(DecodedKey)) {
-        if self.plain && matches!(self.pending, Pending::None) {
+        if self.plain {
             if let Some(def) = self.layout.table().and_then(|t| t.entry(event.code)) {
-                if let Some(c) = char::from_u32(def.bits(self.level_of(def))) {
-                    return on_key(DecodedKey::Char(c));
+                // Latin-1 characters, which need no check to be a `char` (every other
+                // character, and everything that is not one, takes `process`).
+                if let Ok(latin1) = u8::try_from(def.bits(self.level_of(def))) {
+                    return on_key(DecodedKey::Char(char::from(latin1)));
                 }
             }
         }
@@ -440,11 +459,12 @@ impl<L: Layout> Keyboard<L> {
     }
 
     /// What [`Keyboard::feed`] does with the events of a byte its fast path does not cover.
+    /// (`on_key` by value: its address is not taken on the hot path.)
     #[inline(never)]
-    fn feed_slow(&mut self, events: Events, on_key: &mut impl FnMut(DecodedKey)) -> Events {
+    fn feed_slow(&mut self, events: Events, mut on_key: impl FnMut(DecodedKey)) -> Events {
         let mut rest = Events::none();
         for event in events {
-            self.process_event(event).for_each(&mut *on_key);
+            self.process_event(event).for_each(&mut on_key);
             if event.key().is_none() {
                 rest.push(event);
             }
@@ -505,7 +525,7 @@ impl<L: Layout> Keyboard<L> {
 
     /// A character was typed: combine it with a pending dead key or Compose sequence.
     fn typed(&mut self, c: char) -> DecodedKeys {
-        let pending = core::mem::replace(&mut self.pending, Pending::None);
+        let pending = self.replace_pending(Pending::None);
         match pending {
             Pending::None => DecodedKeys::one(DecodedKey::Char(c)),
             Pending::Dead { accent, spacing } => match self.layout.compose(accent, c) {
@@ -514,7 +534,7 @@ impl<L: Layout> Keyboard<L> {
                 None => DecodedKeys::two(DecodedKey::Char(spacing), DecodedKey::Char(c)),
             },
             Pending::Compose => {
-                self.pending = Pending::ComposeFirst(c);
+                self.set_pending(Pending::ComposeFirst(c));
                 DecodedKeys::none()
             }
             Pending::ComposeFirst(first) => match compose_pair(first, c) {
@@ -528,7 +548,7 @@ impl<L: Layout> Keyboard<L> {
     fn dead(&mut self, accent: crate::layout::Accent, spacing: char) -> DecodedKeys {
         match self.pending {
             Pending::None => {
-                self.pending = Pending::Dead { accent, spacing };
+                self.set_pending(Pending::Dead { accent, spacing });
                 DecodedKeys::none()
             }
             // The same dead key twice: its symbol, once.
@@ -536,7 +556,7 @@ impl<L: Layout> Keyboard<L> {
                 accent: previous,
                 spacing: previous_spacing,
             } if previous == accent => {
-                self.pending = Pending::None;
+                self.set_pending(Pending::None);
                 DecodedKeys::one(DecodedKey::Char(previous_spacing))
             }
             // Another dead key: type the first, wait with the second.
@@ -544,7 +564,7 @@ impl<L: Layout> Keyboard<L> {
                 spacing: previous_spacing,
                 ..
             } => {
-                self.pending = Pending::Dead { accent, spacing };
+                self.set_pending(Pending::Dead { accent, spacing });
                 DecodedKeys::one(DecodedKey::Char(previous_spacing))
             }
             // Inside a Compose sequence a dead key is its symbol.
@@ -554,7 +574,7 @@ impl<L: Layout> Keyboard<L> {
 
     /// A non-character key: type whatever was pending, then report the key.
     fn interrupted_by(&mut self, key: DecodedKey) -> DecodedKeys {
-        let pending = core::mem::replace(&mut self.pending, Pending::None);
+        let pending = self.replace_pending(Pending::None);
         match pending {
             Pending::None | Pending::Compose => DecodedKeys::one(key),
             Pending::Dead { spacing, .. } => DecodedKeys::two(DecodedKey::Char(spacing), key),
@@ -565,17 +585,17 @@ impl<L: Layout> Keyboard<L> {
     /// The Compose key was pressed.
     #[cold]
     fn compose_pressed(&mut self) -> DecodedKeys {
-        let pending = core::mem::replace(&mut self.pending, Pending::Compose);
+        let pending = self.replace_pending(Pending::Compose);
         match pending {
             Pending::None => DecodedKeys::none(),
             Pending::Dead { spacing, .. } => DecodedKeys::one(DecodedKey::Char(spacing)),
             // Compose again cancels the sequence, typing what it held.
             Pending::Compose => {
-                self.pending = Pending::None;
+                self.set_pending(Pending::None);
                 DecodedKeys::none()
             }
             Pending::ComposeFirst(first) => {
-                self.pending = Pending::None;
+                self.set_pending(Pending::None);
                 DecodedKeys::one(DecodedKey::Char(first))
             }
         }
@@ -593,7 +613,7 @@ impl<L: Layout, F: FnMut(DecodedKey)> Sink for Typing<'_, L, F> {
     type Output = Events;
 
     #[inline(always)]
-    fn key(&mut self, key: KeyEvent) -> Events {
+    fn key(mut self, key: KeyEvent) -> Events {
         // The release of a key that is not a modifier or lock never types anything.
         if key.kind != KeyKind::Release {
             self.keyboard.press_into(key, &mut self.on_key);
@@ -602,14 +622,14 @@ impl<L: Layout, F: FnMut(DecodedKey)> Sink for Typing<'_, L, F> {
     }
 
     #[inline(always)]
-    fn state_key(&mut self, key: KeyEvent) -> Events {
-        self.keyboard.process_slow(key).for_each(&mut self.on_key);
+    fn state_key(self, key: KeyEvent) -> Events {
+        self.keyboard.process_slow(key).for_each(self.on_key);
         Events::none()
     }
 
     #[inline(always)]
-    fn slow(&mut self, events: Events) -> Events {
-        self.keyboard.feed_slow(events, &mut self.on_key)
+    fn slow(self, events: Events) -> Events {
+        self.keyboard.feed_slow(events, self.on_key)
     }
 }
 
