@@ -20,12 +20,19 @@ impl Runner<'_> {
     /// The lean entry point: runs queued items, in priority order and FIFO within a priority,
     /// until the queues are empty or `max_items` handlers have run; returns how many ran.
     ///
-    /// Each item is handled as [`run`](Self::run) handles it (coalescing, cancel, disable,
-    /// priorities, the counters of [`Executor::stats`] and the latency maximum behave alike),
-    /// but there is no time budget and no [`RunReport`]: the queues are not looked at again
-    /// before it returns. Entries of cancelled or disabled items are consumed without counting
-    /// towards `max_items`. Before sleeping, check [`Executor::has_work`] with interrupts
-    /// masked (or use [`Executor::wait_for_work`]), as after `run`.
+    /// Each item is handled as [`run`](Self::run) handles it: coalescing, cancel, disable,
+    /// priorities (urgent items first, looked for before every item), FIFO within a priority,
+    /// [`Work::is_running`](crate::Work::is_running), [`Work::runs`](crate::Work::runs), the
+    /// counters of [`Executor::stats`] and the latency maximum behave alike, and so does an
+    /// unwinding handler or future. What it leaves out is what only `run` needs: there is no
+    /// time budget and no [`RunReport`], so when `max_items` runs out the queues are not
+    /// looked at again before it returns. Entries of cancelled or disabled items are consumed
+    /// without counting towards `max_items`. Before sleeping, check [`Executor::has_work`]
+    /// with interrupts masked (or use [`Executor::wait_for_work`]), as after `run`.
+    ///
+    /// The loop is compiled into its caller (`#[inline(always)]`; a kernel calls it from one
+    /// place, its main loop), so the only calls per item are to the handler, or to the task
+    /// future's poll.
     ///
     /// # Examples
     ///
