@@ -70,6 +70,22 @@ fn piece() -> impl Strategy<Value = Piece> {
     ]
 }
 
+/// A layout outside the crate, without a table: the keyboard asks `key` for everything.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct NoTable(Fr);
+
+impl Layout for NoTable {
+    fn key(&self, key: KeyCode) -> irqkit_ps2::layout::KeyDef {
+        self.0.key(key)
+    }
+    fn has_altgr(&self) -> bool {
+        true
+    }
+    fn name(&self) -> &'static str {
+        "fr-no-table"
+    }
+}
+
 fn bytes_of(set: ScancodeSet, pieces: &[Piece]) -> Vec<u8> {
     let mut bytes = Vec::new();
     for piece in pieces {
@@ -197,6 +213,8 @@ proptest! {
             check_keyboard(set, keyboard(UsIntl, options), &bytes)?;
             check_keyboard(set, keyboard(De, options), &bytes)?;
             check_keyboard(set, keyboard(Fr, options), &bytes)?;
+            check_keyboard(set, keyboard(NoTable(Fr), options), &bytes)?;
+            check_keyboard(set, keyboard(&De, options), &bytes)?;
         }
     }
 }

@@ -477,6 +477,50 @@ mod tests {
     }
 
     #[test]
+    fn fast_table_rows_follow_the_states() {
+        use super::fast::{row_of, ROWS};
+        let sets = [ScancodeSet::Set1, ScancodeSet::Set2, ScancodeSet::Set3];
+        let hot = [Pending::Idle, Pending::F0, Pending::E0, Pending::E0F0];
+        let cold = [
+            Pending::E1,
+            Pending::E1Make,
+            Pending::E1Break,
+            Pending::E1x14,
+            Pending::E1F0,
+            Pending::E1F0x14,
+            Pending::E1F0x14F0,
+        ];
+        for set in sets {
+            for pending in hot {
+                let row = row_of(set, pending);
+                // The fast path's idle row is the row with the state bits cleared.
+                assert_eq!(row & !3, row_of(set, Pending::Idle));
+                for byte in 0..=255u8 {
+                    match FAST[row as usize][byte as usize] {
+                        // A wait stays in the set's hot rows, as `wait_fast` assumes.
+                        Step::Wait(next) => {
+                            assert!(hot.contains(&next), "{set:?} {pending:?} {byte:#x}");
+                            assert_eq!(row_of(set, next), (row & !3) | next as u8);
+                        }
+                        Step::Make(key) | Step::Break(key) => {
+                            assert!(!key.is_modifier() && !key.is_lock(), "{key:?}");
+                        }
+                        Step::MakeState(key) | Step::BreakState(key) => {
+                            assert!(key.is_modifier() || key.is_lock(), "{key:?}");
+                        }
+                        Step::Fake | Step::Slow => {}
+                    }
+                }
+            }
+            for pending in cold {
+                let row = row_of(set, pending) as usize;
+                assert!(row < ROWS);
+                assert!(FAST[row].iter().all(|s| matches!(s, Step::Slow)));
+            }
+        }
+    }
+
+    #[test]
     fn special_bytes_are_never_keys_in_sets_2_and_3() {
         for byte in 0..=255u8 {
             if is_special(byte) {

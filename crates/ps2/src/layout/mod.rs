@@ -757,6 +757,34 @@ mod tests {
     }
 
     #[test]
+    fn tables_hold_what_key_returns() {
+        let layouts: [&dyn Layout; 10] = [
+            &Us,
+            &UsIntl,
+            &Uk,
+            &De,
+            &Fr,
+            &Dvorak,
+            &Colemak,
+            &Jis::new(),
+            &Jis::with_yen_sign(),
+            &AnyLayout::Fr,
+        ];
+        for layout in layouts {
+            let table = layout.table().expect("built-in layouts are tables");
+            for key in KeyCode::ALL {
+                assert_eq!(table.get(key), layout.key(key), "{} {key:?}", layout.name());
+            }
+        }
+        for layout in AnyLayout::ALL {
+            let table = layout.table().expect("built-in layouts are tables");
+            for key in KeyCode::ALL {
+                assert_eq!(table.get(key), layout.key(key), "{layout:?} {key:?}");
+            }
+        }
+    }
+
+    #[test]
     fn no_table_entry_above_table_len_is_needed() {
         // Every key that types something in any layout fits the table.
         for layout in AnyLayout::ALL {
