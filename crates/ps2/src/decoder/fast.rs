@@ -7,21 +7,52 @@ use crate::{KeyCode, ScancodeSet};
 const HOT_STATES: usize = 4;
 
 /// The table's rows: one per set and hot state, then rows of `Slow` steps (the first for every
-/// other state, the rest padding, so that any `u8 % ROWS` is a row).
-pub(super) const ROWS: usize = 16;
+/// other state, the rest padding to a power of two).
+const ROWS: usize = 16;
 
 /// The row every state outside the fast path shares.
-const COLD_ROW: u8 = (3 * HOT_STATES) as u8;
+const COLD_ROW: usize = 3 * HOT_STATES;
 
-/// The table row of `pending` in `set`: `set * 4 + pending` for the hot states, so that the
-/// idle row of a hot row is the row with its two low bits cleared.
-pub(super) const fn row_of(set: ScancodeSet, pending: Pending) -> u8 {
-    if (pending as usize) < HOT_STATES {
-        set as u8 * HOT_STATES as u8 + pending as u8
+/// A row of the fast path's table: `set * 4 + pending` for the hot states. An enum, so that
+/// indexing the table with it needs no bounds check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(u8)]
+#[rustfmt::skip]
+pub(super) enum Row { R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, R11, R12, R13, R14, R15 }
+
+#[rustfmt::skip]
+const ALL_ROWS: [Row; ROWS] = [Row::R0, Row::R1, Row::R2, Row::R3, Row::R4, Row::R5, Row::R6, Row::R7, Row::R8, Row::R9, Row::R10, Row::R11, Row::R12, Row::R13, Row::R14, Row::R15];
+
+/// The hot states, in row order.
+const HOT: [Pending; HOT_STATES] = [Pending::Idle, Pending::F0, Pending::E0, Pending::E0F0];
+
+/// The table row of `pending` in `set`.
+pub(super) const fn row_of(set: ScancodeSet, pending: Pending) -> Row {
+    let pending = pending as usize;
+    if pending < HOT_STATES {
+        ALL_ROWS[set as usize * HOT_STATES + pending]
     } else {
-        COLD_ROW
+        ALL_ROWS[COLD_ROW]
     }
 }
+
+/// The hot state a row stands for (`None` for the cold row).
+pub(super) const fn hot_state(row: Row) -> Option<Pending> {
+    let row = row as usize;
+    if row < COLD_ROW {
+        Some(HOT[row % HOT_STATES])
+    } else {
+        None
+    }
+}
+
+/// The idle row of each set.
+pub(super) static IDLE: [Row; 3] = [
+    row_of(ScancodeSet::Set1, Pending::Idle),
+    row_of(ScancodeSet::Set2, Pending::Idle),
+    row_of(ScancodeSet::Set3, Pending::Idle),
+];
 
 /// What the fast path does with a byte: the common, simple cases of every set, precomputed
 /// from the key tables. Everything else (responses, E1, ambiguous bytes, unknown codes, errors)
@@ -38,8 +69,8 @@ pub(super) enum Step {
     MakeState(KeyCode),
     /// A break code of this modifier or lock key; the sequence is complete.
     BreakState(KeyCode),
-    /// A prefix: wait for more, in this hot state (its row is the current row's set's).
-    Wait(Pending),
+    /// A prefix: wait for more, in this row (a hot state of the same set).
+    Wait(Row),
     /// A fake shift: the sequence is complete and means nothing.
     Fake,
 }
@@ -49,12 +80,16 @@ pub(super) static FAST: [[Step; 256]; ROWS] = {
     let by_set = build_fast_table();
     let mut rows = [[Step::Slow; 256]; ROWS];
     let mut row = 0;
-    while row < COLD_ROW as usize {
+    while row < COLD_ROW {
         rows[row] = by_set[row / HOT_STATES][row % HOT_STATES];
         row += 1;
     }
     rows
 };
+
+const fn wait(set: ScancodeSet, pending: Pending) -> Step {
+    Step::Wait(row_of(set, pending))
+}
 
 const fn key_step(key: Option<KeyCode>, release: bool) -> Step {
     match key {
@@ -85,7 +120,7 @@ const fn build_fast_table() -> [[[Step; 256]; HOT_STATES]; 3] {
         let high = byte >= 0x80;
         // Set 1. Responses and prefixes (some of which are also breaks) take the slow path.
         t[0][IDLE][i] = match byte {
-            0xE0 => Step::Wait(Pending::E0),
+            0xE0 => wait(ScancodeSet::Set1, Pending::E0),
             _ if high && is_special(byte) => Step::Slow,
             _ => key_step(SET1[code], high),
         };
@@ -96,13 +131,13 @@ const fn build_fast_table() -> [[[Step; 256]; HOT_STATES]; 3] {
         };
         // Set 2.
         t[1][IDLE][i] = match byte {
-            0xF0 => Step::Wait(Pending::F0),
-            0xE0 => Step::Wait(Pending::E0),
+            0xF0 => wait(ScancodeSet::Set2, Pending::F0),
+            0xE0 => wait(ScancodeSet::Set2, Pending::E0),
             _ => key_step(SET2[i], false),
         };
         t[1][F0][i] = key_step(SET2[i], true);
         t[1][E0][i] = match byte {
-            0xF0 => Step::Wait(Pending::E0F0),
+            0xF0 => wait(ScancodeSet::Set2, Pending::E0F0),
             0x12 | 0x59 => Step::Fake,
             _ if high => Step::Slow,
             _ => key_step(SET2_E0[i], false),
@@ -114,7 +149,7 @@ const fn build_fast_table() -> [[[Step; 256]; HOT_STATES]; 3] {
         };
         // Set 3 (no prefixes but F0).
         t[2][IDLE][i] = match byte {
-            0xF0 => Step::Wait(Pending::F0),
+            0xF0 => wait(ScancodeSet::Set3, Pending::F0),
             _ => key_step(SET3[i], false),
         };
         t[2][F0][i] = key_step(SET3[i], true);

@@ -7,7 +7,7 @@ mod set3;
 
 use crate::event::{Event, Events, KeyEvent, KeyKind, Response, Resync, UnknownScancode};
 use crate::{KeyCode, KeySet, ScancodeSet};
-use fast::{row_of, Step, FAST, ROWS};
+use fast::{hot_state, row_of, Row, Step, FAST, IDLE};
 
 /// Where the decoder is inside a multi-byte sequence.
 ///
@@ -120,10 +120,12 @@ impl Pending {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Decoder {
     set: ScancodeSet,
-    pending: Pending,
-    /// The fast path's table row for `set` and `pending` (see [`row_of`]), kept beside them
-    /// so that the hot path reads one byte to find its row.
-    row: u8,
+    /// The pending state if the fast path's table has no row for it, else `Idle` (the row
+    /// says which state it is): see [`Decoder::pending`].
+    cold: Pending,
+    /// The fast path's table row for `set` and the pending state (see [`row_of`]), so that
+    /// the hot path reads one byte to find its row and writes one to change state.
+    row: Row,
     /// [`EXPECTING_BAT`] and [`FAKE_RIGHT_SHIFT_UP`].
     flags: u8,
     held: KeySet,
@@ -140,7 +142,7 @@ impl Decoder {
     pub const fn new(set: ScancodeSet) -> Self {
         Decoder {
             set,
-            pending: Pending::Idle,
+            cold: Pending::Idle,
             row: row_of(set, Pending::Idle),
             flags: 0,
             held: KeySet::new(),
@@ -150,8 +152,20 @@ impl Decoder {
     /// Enters `pending` (and the fast path's row for it).
     #[inline(always)]
     fn set_pending(&mut self, pending: Pending) {
-        self.pending = pending;
         self.row = row_of(self.set, pending);
+        self.cold = match hot_state(self.row) {
+            Some(_) => Pending::Idle,
+            None => pending,
+        };
+    }
+
+    /// Where the decoder is inside a multi-byte sequence.
+    #[inline(always)]
+    const fn pending(&self) -> Pending {
+        match hot_state(self.row) {
+            Some(pending) => pending,
+            None => self.cold,
+        }
     }
 
     const fn flag(&self, flag: u8) -> bool {
@@ -201,12 +215,12 @@ impl Decoder {
 
     /// Whether no sequence is unfinished.
     pub const fn is_idle(&self) -> bool {
-        matches!(self.pending, Pending::Idle)
+        matches!(self.pending(), Pending::Idle)
     }
 
     /// How many bytes of an unfinished sequence are held (0 to 4).
     pub const fn pending_len(&self) -> u8 {
-        self.pending.len()
+        self.pending().len()
     }
 
     /// The keys currently held down, as far as the decoder has seen.
@@ -224,7 +238,7 @@ impl Decoder {
     /// Returns the events it completes (usually none or one; see [`Events`]).
     #[inline]
     pub fn feed(&mut self, byte: u8) -> Events {
-        match FAST[self.row as usize % ROWS][byte as usize] {
+        match FAST[self.row as usize][byte as usize] {
             Step::Make(key) | Step::MakeState(key) => {
                 self.finish_fast();
                 self.make(key)
@@ -245,19 +259,17 @@ impl Decoder {
         }
     }
 
-    /// The fast path saw a prefix: `next` is a hot state of the same set.
+    /// The fast path saw a prefix: `next` is the row of a hot state of the same set (`cold`
+    /// stays `Idle`).
     #[inline(always)]
-    fn wait_fast(&mut self, next: Pending) {
-        self.pending = next;
-        self.row = (self.row & !3) | next as u8;
+    fn wait_fast(&mut self, next: Row) {
+        self.row = next;
     }
 
-    /// The fast path completed a sequence: back to idle (the idle row of a hot row is the
-    /// first of its set's four).
+    /// The fast path completed a sequence: back to idle (`cold` stays `Idle`).
     #[inline(always)]
     fn finish_fast(&mut self) {
-        self.pending = Pending::Idle;
-        self.row &= !3;
+        self.row = IDLE[self.set as usize];
     }
 
     /// Decodes one byte from the keyboard and calls `on_event` with each event it completes,
@@ -307,7 +319,7 @@ impl Decoder {
     /// functions for everything it does not cover. Each event goes to `sink` as it completes.
     #[inline(always)]
     pub(crate) fn feed_into<S: Sink>(&mut self, byte: u8, sink: S) -> S::Output {
-        match FAST[self.row as usize % ROWS][byte as usize] {
+        match FAST[self.row as usize][byte as usize] {
             Step::Make(code) => {
                 self.finish_fast();
                 let kind = self.make_kind(code);
@@ -417,7 +429,7 @@ impl Decoder {
     /// from scratch.
     #[cold]
     fn resync(&mut self, byte: u8) -> Events {
-        let discarded = self.pending.len();
+        let discarded = self.pending().len();
         self.set_pending(Pending::Idle);
         let rest = match self.set {
             ScancodeSet::Set1 => self.set1_idle(byte),
@@ -478,7 +490,6 @@ mod tests {
 
     #[test]
     fn fast_table_rows_follow_the_states() {
-        use super::fast::{row_of, ROWS};
         let sets = [ScancodeSet::Set1, ScancodeSet::Set2, ScancodeSet::Set3];
         let hot = [Pending::Idle, Pending::F0, Pending::E0, Pending::E0F0];
         let cold = [
@@ -493,14 +504,14 @@ mod tests {
         for set in sets {
             for pending in hot {
                 let row = row_of(set, pending);
-                // The fast path's idle row is the row with the state bits cleared.
-                assert_eq!(row & !3, row_of(set, Pending::Idle));
+                assert_eq!(hot_state(row), Some(pending));
+                assert_eq!(IDLE[set as usize], row_of(set, Pending::Idle));
                 for byte in 0..=255u8 {
                     match FAST[row as usize][byte as usize] {
                         // A wait stays in the set's hot rows, as `wait_fast` assumes.
                         Step::Wait(next) => {
-                            assert!(hot.contains(&next), "{set:?} {pending:?} {byte:#x}");
-                            assert_eq!(row_of(set, next), (row & !3) | next as u8);
+                            let state = hot_state(next).expect("a hot row");
+                            assert_eq!(row_of(set, state), next, "{set:?} {pending:?} {byte:#x}");
                         }
                         Step::Make(key) | Step::Break(key) => {
                             assert!(!key.is_modifier() && !key.is_lock(), "{key:?}");
@@ -513,9 +524,9 @@ mod tests {
                 }
             }
             for pending in cold {
-                let row = row_of(set, pending) as usize;
-                assert!(row < ROWS);
-                assert!(FAST[row].iter().all(|s| matches!(s, Step::Slow)));
+                let row = row_of(set, pending);
+                assert_eq!(hot_state(row), None);
+                assert!(FAST[row as usize].iter().all(|s| matches!(s, Step::Slow)));
             }
         }
     }

@@ -10,7 +10,7 @@ use crate::KeyCode;
 impl Decoder {
     #[inline]
     pub(super) fn feed_set1(&mut self, byte: u8) -> Events {
-        match self.pending {
+        match self.pending() {
             Pending::Idle => self.set1_idle(byte),
             Pending::E0 => self.set1_e0(byte),
             Pending::E1 => match byte {

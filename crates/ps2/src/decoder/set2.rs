@@ -9,7 +9,7 @@ use crate::KeyCode;
 impl Decoder {
     #[inline]
     pub(super) fn feed_set2(&mut self, byte: u8) -> Events {
-        match self.pending {
+        match self.pending() {
             Pending::Idle => self.set2_idle(byte),
             Pending::F0 => {
                 if let Some(key) = SET2[byte as usize] {

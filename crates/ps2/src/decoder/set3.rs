@@ -8,7 +8,7 @@ use crate::keycode::SET3;
 impl Decoder {
     #[inline]
     pub(super) fn feed_set3(&mut self, byte: u8) -> Events {
-        match self.pending {
+        match self.pending() {
             Pending::F0 => {
                 if let Some(key) = SET3[byte as usize] {
                     self.finish_break(key)
