@@ -372,8 +372,7 @@ impl<L: Layout> Keyboard<L> {
         if event.kind == KeyKind::Release {
             return DecodedKeys::none();
         }
-        let def = self.layout.key(code);
-        let mut bits = def.bits(self.level_of(&def));
+        let mut bits = self.bits(code);
         if bits == NONE_BITS {
             bits = self.shared_bits(code);
         }
@@ -484,6 +483,18 @@ impl<L: Layout> Keyboard<L> {
             Action::Dead { accent, spacing } => self.dead(accent, spacing),
             Action::Key(key) => self.interrupted_by(DecodedKey::Key(key)),
             Action::None => self.interrupted_by(DecodedKey::Key(code)),
+        }
+    }
+
+    /// What `code` does at its level now, read from the layout's table if it has one.
+    #[inline]
+    fn bits(&self, code: KeyCode) -> u32 {
+        match self.layout.table().and_then(|t| t.entry(code)) {
+            Some(def) => def.bits(self.level_of(def)),
+            None => {
+                let def = self.layout.key(code);
+                def.bits(self.level_of(&def))
+            }
         }
     }
 
