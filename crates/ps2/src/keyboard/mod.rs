@@ -8,6 +8,13 @@
 //! `0xED`, then [`Locks::led_byte`]; `locks.into()` gives the controller's
 //! [`LedState`](crate::controller::LedState) for `Command::SetLeds`).
 //!
+//! A bottom half that wants the characters (and the protocol responses) rather than the key
+//! events themselves can make one call per byte instead: [`Keyboard::feed`] decodes the byte
+//! with the decoder and hands each [`DecodedKey`] to a closure, returning the events that are
+//! not key events. It gives the same keys as the two stages; on the common path (a plain key,
+//! nothing pending) it goes from the decoder's table to the layout's with no value in between.
+//! [`Decoder::feed_with`] is the decoder's closure form.
+//!
 //! # Examples
 //!
 //! Set 2 bytes for Shift+H, i, Caps Lock, the German dead `´` then e, through the German
