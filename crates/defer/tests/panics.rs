@@ -285,6 +285,93 @@ fn a_handler_that_panics_ends_its_run_and_keeps_its_reschedule() {
     assert!(A.is_idle() && B.is_idle());
 }
 
+/// Runs the executor through the lean entry point (a `Runner` claimed for the call), returning
+/// `Err` when a handler or a poll panicked; the runner is dropped as the panic unwinds.
+fn run_items_catching(executor: &'static Executor) -> Result<u32, ()> {
+    catch_unwind(AssertUnwindSafe(|| {
+        let mut runner = executor.claim().expect("executor not busy");
+        runner.run_items(u32::MAX)
+    }))
+    .map_err(|_| ())
+}
+
+#[test]
+fn run_items_with_a_handler_that_panics_ends_its_run_and_keeps_its_reschedule() {
+    static EXEC: Executor = Executor::new();
+    static PANICS: AtomicBool = AtomicBool::new(true);
+    static A: Work = Work::new(&EXEC, a);
+    static B: Work = Work::new(&EXEC, || {});
+    fn a() {
+        if PANICS.swap(false, Ordering::Relaxed) {
+            assert!(A.is_running(), "the lean loop records the running item");
+            assert!(A.schedule(), "pending was cleared before the run");
+            panic!("handler panics");
+        }
+    }
+
+    A.schedule();
+    B.schedule();
+    assert!(run_items_catching(&EXEC).is_err());
+    assert!(!A.is_running(), "the run ended as the panic unwound");
+    assert_eq!(A.runs(), 1);
+    assert_eq!(EXEC.stats().runs, 1, "the panicked run is counted");
+    assert!(A.is_pending(), "the schedule made during the run is kept");
+    assert!(B.is_pending(), "B, behind A, is still queued");
+    assert_eq!(
+        run_items_catching(&EXEC),
+        Ok(2),
+        "the runner was released as the panic unwound; A's second run, and B"
+    );
+    assert_eq!((A.runs(), B.runs()), (2, 1));
+    assert!(A.is_idle() && B.is_idle() && !EXEC.has_work());
+    assert_eq!(EXEC.stats().runs, 3);
+}
+
+#[test]
+fn run_items_with_a_future_whose_poll_panics_drops_it_and_frees_the_slot() {
+    static EXEC: Executor = Executor::new();
+    static SLOT: TaskSlot<64> = TaskSlot::new(&EXEC);
+    static OTHER: Work = Work::new(&EXEC, || {});
+    static COUNTS: Counts = Counts::new();
+
+    SLOT.spawn(Scripted::new(
+        &COUNTS,
+        |n| if n == 1 { Step::Pending } else { Step::Panic },
+        false,
+    ))
+    .unwrap();
+    assert_eq!(run_items_catching(&EXEC), Ok(1));
+    assert_eq!(COUNTS.get(), (1, 0));
+    SLOT.wake();
+    OTHER.schedule();
+    assert!(
+        run_items_catching(&EXEC).is_err(),
+        "the poll's panic unwinds out of run_items"
+    );
+    assert_eq!(COUNTS.get(), (2, 1), "dropped as the panic unwound");
+    assert!(!SLOT.is_occupied(), "a panicked task leaves the slot empty");
+    assert_eq!(SLOT.polls(), 2);
+    assert!(
+        OTHER.is_pending(),
+        "the item behind the task is still queued"
+    );
+
+    SLOT.wake();
+    assert_eq!(
+        run_items_catching(&EXEC),
+        Ok(2),
+        "OTHER, and the stale wake-up, which polls nothing"
+    );
+    assert_eq!(COUNTS.get(), (2, 1), "never polled again");
+
+    static AGAIN: Counts = Counts::new();
+    SLOT.spawn(Scripted::new(&AGAIN, |_| Step::Ready, false))
+        .unwrap();
+    assert_eq!(run_items_catching(&EXEC), Ok(1));
+    assert_eq!(AGAIN.get(), (1, 1));
+    assert!(!SLOT.is_occupied());
+}
+
 #[test]
 fn a_pender_that_panics_leaves_spawn_abort_and_schedule_consistent() {
     static PENDER_PANICS: AtomicBool = AtomicBool::new(false);
