@@ -1,6 +1,6 @@
 //! The decoder properties the fuzz targets check (`fuzz/fuzz_targets/decoder.rs`), as
-//! property tests: byte conservation, press and release round trips, and exact decoding of
-//! a key after garbage.
+//! property tests: byte conservation, press and release round trips, exact decoding of a key
+//! after garbage, and the closure entry points agreeing with the iterator API.
 
 #[path = "invariants/decoder.rs"]
 mod invariants;
@@ -36,6 +36,16 @@ proptest! {
         data in prop::collection::vec(byte(), 0..256),
     ) {
         invariants::check_stream(set, &data);
+    }
+
+    /// The closure entry points (`Decoder::feed_with`, `Keyboard::feed`) agree with the
+    /// iterator API, for every layout.
+    #[test]
+    fn closure_entry_points_agree(
+        set in any_set(),
+        data in prop::collection::vec(byte(), 0..256),
+    ) {
+        invariants::check_entry_points_agree(set, &data);
     }
 
     /// Garbage, then an idle decoder, then `encode(k)` decodes to exactly `k`.

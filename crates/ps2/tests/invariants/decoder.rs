@@ -216,3 +216,64 @@ pub fn check_garbage_then_key(set: ScancodeSet, garbage: &[u8], key: KeyCode, ma
     );
     assert!(decoder.is_idle());
 }
+
+/// The closure entry points agree with the iterator API on `data`, byte by byte:
+/// `Decoder::feed_with` gives the events `Decoder::feed` gives, and `Keyboard::feed` gives the
+/// decoded keys of `Decoder::feed` then `Keyboard::process_event`, returns the events that are
+/// not key events, and leaves decoder and keyboard in the same state, for every built-in
+/// layout. The first byte of `data` also picks the keyboard's options: locks (bits 0-2),
+/// Ctrl+Alt as AltGr (bit 3), the Compose key (bits 4-5).
+#[allow(dead_code)] // not every includer of this file runs every check
+pub fn check_entry_points_agree(set: ScancodeSet, data: &[u8]) {
+    use irqkit_ps2::keyboard::{Keyboard, Locks};
+    use irqkit_ps2::layout::AnyLayout;
+
+    let mut general = Decoder::new(set);
+    let mut fast = Decoder::new(set);
+    for &byte in data {
+        let expected: Vec<Event> = general.feed(byte).collect();
+        let mut got = Vec::new();
+        fast.feed_with(byte, |event| got.push(event));
+        assert_eq!(got, expected, "{set}: feed_with, byte {byte:#04x}");
+        assert_eq!(fast, general, "{set}: decoder state after {byte:#04x}");
+    }
+
+    let options = data.first().copied().unwrap_or(0);
+    let compose = [
+        None,
+        Some(KeyCode::ContextMenu),
+        Some(KeyCode::RightMeta),
+        Some(KeyCode::RightAlt),
+    ][usize::from(options >> 4) & 3];
+    for layout in AnyLayout::ALL {
+        let start = Keyboard::with_locks(layout, Locks::from_bits_truncate(options & 7))
+            .ctrl_alt_is_altgr(options & 8 != 0)
+            .with_compose_key(compose);
+        let (mut general_decoder, mut general) = (Decoder::new(set), start);
+        let (mut fast_decoder, mut fast) = (Decoder::new(set), start);
+        for &byte in data {
+            let mut expected_keys = Vec::new();
+            let mut expected_rest = Vec::new();
+            for event in general_decoder.feed(byte) {
+                expected_keys.extend(general.process_event(event));
+                if event.key().is_none() {
+                    expected_rest.push(event);
+                }
+            }
+            let mut keys = Vec::new();
+            let rest: Vec<Event> = fast
+                .feed(&mut fast_decoder, byte, |k| keys.push(k))
+                .collect();
+            assert_eq!(keys, expected_keys, "{set} {layout:?}: keys of {byte:#04x}");
+            assert_eq!(
+                rest, expected_rest,
+                "{set} {layout:?}: events of {byte:#04x}"
+            );
+            assert_eq!(fast_decoder, general_decoder, "{set} {layout:?}: decoder");
+            assert_eq!(
+                fast, general,
+                "{set} {layout:?}: keyboard after {byte:#04x}"
+            );
+        }
+    }
+}
