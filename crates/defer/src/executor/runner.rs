@@ -31,8 +31,8 @@ impl Runner<'_> {
     /// with interrupts masked (or use [`Executor::wait_for_work`]), as after `run`.
     ///
     /// The loop is compiled into its caller (`#[inline(always)]`; a kernel calls it from one
-    /// place, its main loop), so the only calls per item are to the handler, or to the task
-    /// future's poll.
+    /// place, its main loop), so the only call per item is the handler's (for a task, the
+    /// one call to its future's run function, which polls it).
     ///
     /// # Examples
     ///
