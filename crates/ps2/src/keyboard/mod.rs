@@ -925,6 +925,19 @@ mod tests {
     }
 
     #[test]
+    fn roles_are_the_modifier_and_lock_keys() {
+        // `Keyboard::feed` relies on the decoder's table telling these keys apart by
+        // `is_modifier` and `is_lock`; `process` looks them up in `ROLES`.
+        for key in KeyCode::ALL {
+            assert_eq!(
+                ROLES[key as usize] != 0,
+                key.is_modifier() || key.is_lock(),
+                "{key:?}"
+            );
+        }
+    }
+
+    #[test]
     fn control_chars_of_every_ascii_letter() {
         for (i, c) in ('a'..='z').enumerate() {
             assert_eq!(control_char(c) as u32, i as u32 + 1);
