@@ -6,7 +6,9 @@
 //! (every byte ends in exactly one event or is pending; only the documented fake shifts end
 //! in none); every key reported round-trips, press and release, through the encoder; one ACK
 //! byte always ends an unfinished sequence; and after the stream as garbage, an idle decoder
-//! reads `encode(k)` as exactly `k` for the key chosen by the input's last two bytes.
+//! reads `encode(k)` as exactly `k` for the key chosen by the input's last two bytes; and the
+//! closure entry points (`Decoder::feed_with`, `Keyboard::feed`) agree with the iterator API
+//! byte by byte for every layout.
 #![no_main]
 
 #[path = "../../crates/ps2/tests/invariants/decoder.rs"]
@@ -18,6 +20,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     for set in ScancodeSet::ALL {
         invariants::check_stream(set, data);
+        invariants::check_entry_points_agree(set, data);
     }
     if let [garbage @ .., key, kind] = data {
         let key = KeyCode::ALL[usize::from(*key) % KeyCode::COUNT];
