@@ -73,18 +73,16 @@ fn keyboard_bottom_half() {
                 break;
             }
             for &byte in &bytes[..count] {
-                for event in kbd.decoder.feed(byte) {
-                    for key in kbd.keyboard.process_event(event) {
-                        match key {
-                            DecodedKey::Char(c) => kbd.typed.push(c),
-                            // Arrows, F-keys: for whoever wants them.
-                            DecodedKey::Key(_) => {}
-                            // A lock key toggled: send the LEDs (irqkit-ps2's CommandEngine,
-                            // `Command::SetLeds(locks.into())`).
-                            DecodedKey::LocksChanged(_) => {}
-                        }
-                    }
-                }
+                // Decode and apply the layout in one call; what is not a key (ACKs and other
+                // responses to commands) comes back for the command engine.
+                let _responses = kbd.keyboard.feed(&mut kbd.decoder, byte, |key| match key {
+                    DecodedKey::Char(c) => kbd.typed.push(c),
+                    // Arrows, F-keys: for whoever wants them.
+                    DecodedKey::Key(_) => {}
+                    // A lock key toggled: send the LEDs (irqkit-ps2's CommandEngine,
+                    // `Command::SetLeds(locks.into())`).
+                    DecodedKey::LocksChanged(_) => {}
+                });
             }
         }
     });
