@@ -22,6 +22,10 @@ use irqkit_intq::WakeMode;
 mod ends;
 use ends::{Rx, Tx};
 
+#[cfg(target_os = "linux")]
+#[path = "../tests/membarrier/mod.rs"]
+mod membarrier;
+
 const CAPACITY: usize = 1024;
 const BATCH_CAPACITY: usize = 4096;
 const BATCH: usize = 256;
@@ -144,6 +148,14 @@ fn latency(c: &mut Criterion) {
     group.bench_function("intq_single_core", |b| {
         let mut queue: irqkit_intq::Queue<u64, CAPACITY> =
             irqkit_intq::Queue::new().with_wake_mode(WakeMode::SingleCore);
+        let (mut tx, mut rx) = queue.split();
+        b.iter(|| black_box(push_pop(&mut tx, &mut rx)));
+    });
+    #[cfg(target_os = "linux")]
+    group.bench_function("intq_asymmetric", |b| {
+        membarrier::Membarrier::register();
+        let mut queue: irqkit_intq::Queue<u64, CAPACITY> =
+            irqkit_intq::Queue::new().with_wake_mode(WakeMode::Asymmetric(&membarrier::MEMBARRIER));
         let (mut tx, mut rx) = queue.split();
         b.iter(|| black_box(push_pop(&mut tx, &mut rx)));
     });
