@@ -289,7 +289,12 @@ impl Backoff {
 /// Each thread owns its end on its own stack: an end left in the consumer's frame and reached
 /// through a reference would share a cache line with the consumer's locals, and the false
 /// sharing, different for every queue type's frame layout, would decide the result.
-fn transfer<T: Item>(tx: impl Tx<T>, mut rx: impl Rx<T>, items: u64) -> Duration {
+///
+/// With `WORK > 0` the consumer does that many dependent multiply steps per item (about 4 ns
+/// per step here), as a consumer that acts on its items does: then the consumer is the slower
+/// side and the queue runs full, where with `WORK == 0` which side is slower, and so whether
+/// the queue runs full or empty, depends on the two loops' exact costs.
+fn transfer<T: Item, const WORK: u32>(tx: impl Tx<T>, mut rx: impl Rx<T>, items: u64) -> Duration {
     let (start, ready) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
     let (start, ready) = (&start, &ready);
     let elapsed = thread::scope(|s| {
@@ -313,16 +318,23 @@ fn transfer<T: Item>(tx: impl Tx<T>, mut rx: impl Rx<T>, items: u64) -> Duration
         start.wait();
         let mut backoff = Backoff(0);
         let mut sum = 0u64;
+        let mut mix = 0u64;
         for _ in 0..items {
             loop {
                 if let Some(value) = rx.pop() {
                     sum = sum.wrapping_add(value.to_u64());
+                    for _ in 0..WORK {
+                        mix = (mix ^ value.to_u64())
+                            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                            .rotate_left(7);
+                    }
                     break;
                 }
                 backoff.snooze();
             }
         }
         let elapsed = begin.elapsed();
+        black_box(mix);
         let expected = (0..items).fold(0u64, |a, seq| a.wrapping_add(T::from_seq(seq).to_u64()));
         assert_eq!(sum, expected, "items lost or reordered");
         if !pinned {
@@ -337,23 +349,26 @@ fn transfer<T: Item>(tx: impl Tx<T>, mut rx: impl Rx<T>, items: u64) -> Duration
 // queue lives apart from any stack): a queue in the consumer's stack frame shares cache lines
 // with that thread's locals at its ends.
 
-fn threads_intq<T: Item>(mode: WakeMode, items: u64) -> Duration {
+fn threads_intq<T: Item, const WORK: u32>(mode: WakeMode, items: u64) -> Duration {
     let mut queue: Box<irqkit_intq::Queue<T, CAPACITY>> =
         Box::new(irqkit_intq::Queue::new().with_wake_mode(mode));
     let (tx, rx) = queue.split();
-    transfer(tx, rx, items)
+    transfer::<T, WORK>(tx, rx, items)
 }
 
-fn threads_heapless<T: Item>(items: u64) -> Duration {
+fn threads_heapless<T: Item, const WORK: u32>(items: u64) -> Duration {
     let mut queue: Box<heapless::spsc::Queue<T, CAPACITY>> = Box::new(heapless::spsc::Queue::new());
     let (tx, rx) = queue.split();
-    transfer(tx, rx, items)
+    transfer::<T, WORK>(tx, rx, items)
 }
 
-fn threads_rtrb<T: Item>(items: u64) -> Duration {
+fn threads_rtrb<T: Item, const WORK: u32>(items: u64) -> Duration {
     let (tx, rx) = rtrb::RingBuffer::<T>::new(CAPACITY);
-    transfer(tx, rx, items)
+    transfer::<T, WORK>(tx, rx, items)
 }
+
+/// Consumer work per item in the "consumer works" cases (multiply steps).
+const CONSUMER_WORK: u32 = 4;
 
 /// A two-thread case: name, operation, and the function that moves the items.
 struct ThreadCase {
@@ -366,54 +381,106 @@ const THREAD_CASES: &[ThreadCase] = &[
     ThreadCase {
         name: "irqkit_level/u8",
         operation: "two threads, u8",
-        run: |n| threads_intq::<u8>(WakeMode::Level, n),
+        run: |n| threads_intq::<u8, 0>(WakeMode::Level, n),
     },
     #[cfg(target_os = "linux")]
     ThreadCase {
         name: "irqkit_asymmetric/u8",
         operation: "two threads, u8",
-        run: |n| threads_intq::<u8>(ASYMMETRIC, n),
+        run: |n| threads_intq::<u8, 0>(ASYMMETRIC, n),
     },
     ThreadCase {
         name: "irqkit_off/u8",
         operation: "two threads, u8",
-        run: |n| threads_intq::<u8>(WakeMode::Off, n),
+        run: |n| threads_intq::<u8, 0>(WakeMode::Off, n),
     },
     ThreadCase {
         name: "heapless/u8",
         operation: "two threads, u8",
-        run: threads_heapless::<u8>,
+        run: threads_heapless::<u8, 0>,
     },
     ThreadCase {
         name: "rtrb/u8",
         operation: "two threads, u8",
-        run: threads_rtrb::<u8>,
+        run: threads_rtrb::<u8, 0>,
     },
     ThreadCase {
         name: "irqkit_level/u64",
         operation: "two threads, u64",
-        run: |n| threads_intq::<u64>(WakeMode::Level, n),
+        run: |n| threads_intq::<u64, 0>(WakeMode::Level, n),
     },
     #[cfg(target_os = "linux")]
     ThreadCase {
         name: "irqkit_asymmetric/u64",
         operation: "two threads, u64",
-        run: |n| threads_intq::<u64>(ASYMMETRIC, n),
+        run: |n| threads_intq::<u64, 0>(ASYMMETRIC, n),
     },
     ThreadCase {
         name: "irqkit_off/u64",
         operation: "two threads, u64",
-        run: |n| threads_intq::<u64>(WakeMode::Off, n),
+        run: |n| threads_intq::<u64, 0>(WakeMode::Off, n),
     },
     ThreadCase {
         name: "heapless/u64",
         operation: "two threads, u64",
-        run: threads_heapless::<u64>,
+        run: threads_heapless::<u64, 0>,
     },
     ThreadCase {
         name: "rtrb/u64",
         operation: "two threads, u64",
-        run: threads_rtrb::<u64>,
+        run: threads_rtrb::<u64, 0>,
+    },
+    ThreadCase {
+        name: "irqkit_level/u8+work",
+        operation: "two threads, u8, consumer works per item",
+        run: |n| threads_intq::<u8, CONSUMER_WORK>(WakeMode::Level, n),
+    },
+    #[cfg(target_os = "linux")]
+    ThreadCase {
+        name: "irqkit_asymmetric/u8+work",
+        operation: "two threads, u8, consumer works per item",
+        run: |n| threads_intq::<u8, CONSUMER_WORK>(ASYMMETRIC, n),
+    },
+    ThreadCase {
+        name: "irqkit_off/u8+work",
+        operation: "two threads, u8, consumer works per item",
+        run: |n| threads_intq::<u8, CONSUMER_WORK>(WakeMode::Off, n),
+    },
+    ThreadCase {
+        name: "heapless/u8+work",
+        operation: "two threads, u8, consumer works per item",
+        run: threads_heapless::<u8, CONSUMER_WORK>,
+    },
+    ThreadCase {
+        name: "rtrb/u8+work",
+        operation: "two threads, u8, consumer works per item",
+        run: threads_rtrb::<u8, CONSUMER_WORK>,
+    },
+    ThreadCase {
+        name: "irqkit_level/u64+work",
+        operation: "two threads, u64, consumer works per item",
+        run: |n| threads_intq::<u64, CONSUMER_WORK>(WakeMode::Level, n),
+    },
+    #[cfg(target_os = "linux")]
+    ThreadCase {
+        name: "irqkit_asymmetric/u64+work",
+        operation: "two threads, u64, consumer works per item",
+        run: |n| threads_intq::<u64, CONSUMER_WORK>(ASYMMETRIC, n),
+    },
+    ThreadCase {
+        name: "irqkit_off/u64+work",
+        operation: "two threads, u64, consumer works per item",
+        run: |n| threads_intq::<u64, CONSUMER_WORK>(WakeMode::Off, n),
+    },
+    ThreadCase {
+        name: "heapless/u64+work",
+        operation: "two threads, u64, consumer works per item",
+        run: threads_heapless::<u64, CONSUMER_WORK>,
+    },
+    ThreadCase {
+        name: "rtrb/u64+work",
+        operation: "two threads, u64, consumer works per item",
+        run: threads_rtrb::<u64, CONSUMER_WORK>,
     },
 ];
 

@@ -71,6 +71,12 @@ use crate::{PopError, Queue, ReadChunk, Wait};
 /// ```
 pub struct Consumer<'a, T, const N: usize> {
     queue: &'a Queue<T, N>,
+    /// The consumer's own index: the value of the queue's `head`, which only this handle
+    /// writes. Kept here so that a pop reads nothing from the line the producer polls.
+    head: usize,
+    /// The consumer's last view of the producer's `tail`: at most as far as the real one, so
+    /// the items it shows are all published.
+    tail_cache: usize,
     /// Makes the consumer `Sync` only if `T` is (see [`SharesItems`]).
     _hands_out_shared_items: SharesItems<T>,
 }
@@ -86,9 +92,13 @@ struct SharesItems<T>(PhantomData<T>);
 impl<T> Unpin for SharesItems<T> {}
 
 impl<'a, T, const N: usize> Consumer<'a, T, N> {
+    /// The consumer of `queue`, whose indices nobody moves while the handle is made (`split`
+    /// holds `&mut Queue`; `split_static` runs once, before any handle exists).
     pub(crate) fn new(queue: &'a Queue<T, N>) -> Self {
         Self {
             queue,
+            head: queue.consumer.0.head.load(Ordering::Relaxed),
+            tail_cache: queue.producer.0.tail.load(Ordering::Acquire),
             _hands_out_shared_items: SharesItems(PhantomData),
         }
     }
@@ -109,18 +119,13 @@ impl<'a, T, const N: usize> Consumer<'a, T, N> {
     /// refreshing the cached tail only if the cache shows fewer than `wanted` items.
     #[inline(always)]
     pub(crate) fn available(&mut self, wanted: usize) -> (usize, usize) {
-        let side = &self.queue.consumer.0;
-        let head = side.head.load(Ordering::Relaxed);
-        // SAFETY: `tail_cache` is only accessed through the unique consumer, and `&mut self`
-        // excludes any other access through it.
-        let cached_tail = unsafe { *side.tail_cache.get() };
-        let len = Ring::<N>::distance(head, cached_tail);
+        let head = self.head;
+        let len = Ring::<N>::distance(head, self.tail_cache);
         if len >= wanted {
             return (head, len);
         }
         let tail = self.queue.observe_tail(head);
-        // SAFETY: as above.
-        unsafe { *side.tail_cache.get() = tail };
+        self.tail_cache = tail;
         (head, Ring::<N>::distance(head, tail))
     }
 
@@ -132,11 +137,13 @@ impl<'a, T, const N: usize> Consumer<'a, T, N> {
     /// Frees `count` slots starting at `head` (their items must have been moved out or dropped).
     #[inline(always)]
     pub(crate) fn release(&mut self, head: usize, count: usize) {
+        let new_head = Ring::<N>::advance(head, count);
+        self.head = new_head;
         self.queue
             .consumer
             .0
             .head
-            .store(Ring::<N>::advance(head, count), Ordering::Release);
+            .store(new_head, Ordering::Release);
     }
 
     /// Removes and returns the oldest item, or reports that there is none (the `EAGAIN` of this
@@ -192,12 +199,8 @@ impl<'a, T, const N: usize> Consumer<'a, T, N> {
     /// assert_eq!(rx.try_pop(), Ok("first"));
     /// ```
     pub fn peek(&self) -> Result<&T, PopError> {
-        let side = &self.queue.consumer.0;
-        let head = side.head.load(Ordering::Relaxed);
-        // SAFETY: `tail_cache` is written only through `&mut Consumer`, which cannot coexist
-        // with this `&self`; concurrent `&self` accesses only read.
-        let cached_tail = unsafe { *side.tail_cache.get() };
-        if head == cached_tail && self.queue.observe_tail(head) == head {
+        let head = self.head;
+        if head == self.tail_cache && self.queue.observe_tail(head) == head {
             return Err(PopError::Empty);
         }
         let slot = Ring::<N>::slot(head);
@@ -212,9 +215,8 @@ impl<'a, T, const N: usize> Consumer<'a, T, N> {
     /// number can only be larger by the time the caller acts on it.
     #[must_use]
     pub fn len(&self) -> usize {
-        let head = self.queue.consumer.0.head.load(Ordering::Relaxed);
         let tail = self.queue.producer.0.tail.load(Ordering::Acquire);
-        Ring::<N>::distance(head, tail)
+        Ring::<N>::distance(self.head, tail)
     }
 
     /// Whether there is no readable item right now.
@@ -323,8 +325,7 @@ impl<'a, T, const N: usize> Consumer<'a, T, N> {
             if let Ok(value) = self.try_pop() {
                 return Ok(value);
             }
-            let queue = self.queue;
-            let head = queue.consumer.0.head.load(Ordering::Relaxed);
+            let (queue, head) = (self.queue, self.head);
             wait.wait(&mut || queue.observe_tail(head) != head)?;
         }
     }

@@ -85,7 +85,8 @@
 //! cannot be split again; and a handle gives no way back to its queue. Handles are neither
 //! `Clone` nor `Copy`, and their mutating methods take `&mut self`, so a shared reference to a
 //! handle cannot push or pop. Hence at most one producer and one consumer exist for a queue at
-//! any time, which is what the unsynchronised fields (the slots, the cached indices) rely on.
+//! any time, which is what the unsynchronised fields (the slots, the overrun bookkeeping) and
+//! the handles' copies of the indices rely on.
 //! The full list of what the unsafe code relies on, and what checks it, is in
 //! [Soundness](#soundness) below.
 //!
@@ -94,7 +95,8 @@
 //! `head` (next slot to read) is stored only by the consumer, `tail` (next slot to write) only by
 //! the producer; both run over `0 .. 2N` so that a full queue differs from an empty one.
 //!
-//! - A side loads its own index `Relaxed`: nobody else writes it.
+//! - A side keeps its own index in its handle (nobody else writes it) and never loads from its
+//!   own cache line, which the other side polls; it only stores there.
 //! - A side keeps a cached copy of the other side's index and loads the real one, with
 //!   `Acquire`, only when the cache says full (producer) or empty (consumer). The `Acquire` pairs
 //!   with the other side's `Release` store, so the producer's write of a slot happens before

@@ -56,11 +56,23 @@ use crate::{Overrun, PushError, Queue, WriteChunkUninit};
 /// ```
 pub struct Producer<'a, T, const N: usize> {
     queue: &'a Queue<T, N>,
+    /// The producer's own index: the value of the queue's `tail`, which only this handle
+    /// writes. Kept here so that a push reads nothing from the line the consumer polls.
+    tail: usize,
+    /// The producer's last view of the consumer's `head`: at most as far as the real one, so
+    /// the free space it shows is never more than the truth.
+    head_cache: usize,
 }
 
 impl<'a, T, const N: usize> Producer<'a, T, N> {
+    /// The producer of `queue`, whose indices nobody moves while the handle is made (`split`
+    /// holds `&mut Queue`; `split_static` runs once, before any handle exists).
     pub(crate) fn new(queue: &'a Queue<T, N>) -> Self {
-        Self { queue }
+        Self {
+            queue,
+            tail: queue.producer.0.tail.load(Ordering::Relaxed),
+            head_cache: queue.consumer.0.head.load(Ordering::Acquire),
+        }
     }
 
     /// The queue this producer writes to. Crate-private: a handle must not lead back to its
@@ -79,29 +91,26 @@ impl<'a, T, const N: usize> Producer<'a, T, N> {
     /// cached head only if the cache shows fewer than `wanted` free slots.
     #[inline(always)]
     pub(crate) fn reserve(&mut self, wanted: usize) -> (usize, usize) {
-        let side = &self.queue.producer.0;
-        let tail = side.tail.load(Ordering::Relaxed);
-        // SAFETY: `head_cache` is only accessed through the unique producer, and `&mut self`
-        // excludes any other access through it.
-        let cached_head = unsafe { *side.head_cache.get() };
-        let free = N - Ring::<N>::distance(cached_head, tail);
+        let tail = self.tail;
+        let free = N - Ring::<N>::distance(self.head_cache, tail);
         if free >= wanted {
             return (tail, free);
         }
         let head = self.queue.consumer.0.head.load(Ordering::Acquire);
-        // SAFETY: as above.
-        unsafe { *side.head_cache.get() = head };
+        self.head_cache = head;
         (tail, N - Ring::<N>::distance(head, tail))
     }
 
     /// Publishes `count` items written at `tail ..` and notifies the consumer.
     #[inline(always)]
     pub(crate) fn publish(&mut self, tail: usize, count: usize) {
+        let new_tail = Ring::<N>::advance(tail, count);
+        self.tail = new_tail;
         self.queue
             .producer
             .0
             .tail
-            .store(Ring::<N>::advance(tail, count), Ordering::Release);
+            .store(new_tail, Ordering::Release);
         self.queue.notify(tail);
     }
 
@@ -203,9 +212,8 @@ impl<'a, T, const N: usize> Producer<'a, T, N> {
     /// only be larger by the time the caller acts on it.
     #[must_use]
     pub fn free_space(&self) -> usize {
-        let tail = self.queue.producer.0.tail.load(Ordering::Relaxed);
         let head = self.queue.consumer.0.head.load(Ordering::Acquire);
-        N - Ring::<N>::distance(head, tail)
+        N - Ring::<N>::distance(head, self.tail)
     }
 
     /// Whether the queue is full right now.

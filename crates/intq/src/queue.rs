@@ -39,11 +39,14 @@ use crate::{AlreadySplit, Consumer, Producer};
 pub(crate) struct CachePadded<T>(pub(crate) T);
 
 /// Fields written by the producer (and read by the consumer only when its cache runs dry).
+///
+/// Each handle keeps its own index and its view of the other side's in itself, so a side only
+/// stores to its own line, which the other side polls, and never loads from it: with those
+/// loads, two-thread throughput measured three times lower on x86 when the consumer was the
+/// slower side (`benches/intq_instructions.rs`, the cases with consumer work).
 pub(crate) struct ProducerSide {
     /// Index of the next slot the producer writes, in `0 .. 2N`. Written only by the producer.
     pub(crate) tail: AtomicUsize,
-    /// The producer's last view of `head`. Touched only through the unique [`Producer`].
-    pub(crate) head_cache: UnsafeCell<usize>,
     /// Items rejected because the queue was full, wrapping. Written only by the producer.
     pub(crate) overruns: AtomicUsize,
     /// Read-only after construction.
@@ -56,8 +59,6 @@ pub(crate) struct ProducerSide {
 pub(crate) struct ConsumerSide {
     /// Index of the next slot the consumer reads, in `0 .. 2N`. Written only by the consumer.
     pub(crate) head: AtomicUsize,
-    /// The consumer's last view of `tail`. Touched only through the unique [`Consumer`].
-    pub(crate) tail_cache: UnsafeCell<usize>,
     /// The producer's overrun total when the consumer last reset its count. Consumer only.
     pub(crate) overruns_seen: UnsafeCell<usize>,
 }
@@ -136,8 +137,8 @@ pub struct Queue<T, const N: usize> {
 // `T: Send`. Shared access is sound because every non-atomic field has a single owner at a
 // time: slot `i` belongs to the producer while `i` is outside `head .. tail` and to the consumer
 // while inside (the Release store of an index hands the slots over, the Acquire load on the
-// other side takes them), `head_cache` is touched only through the unique `Producer`,
-// `tail_cache` and `overruns_seen` only through the unique `Consumer` (uniqueness is enforced by
+// other side takes them), and `overruns_seen` is touched only through the unique `Consumer`
+// (uniqueness, and hence one writer per index, is enforced by
 // `split(&mut self)`, the one-shot `split_static`, and the absence of any way from a handle back
 // to its queue), and the waker slot is behind a critical section. A `&Queue` itself hands out
 // no `&T`; the consumer does (`peek`, `ReadChunk::as_slices`), and it is `Sync` only for
@@ -177,14 +178,12 @@ impl<T, const N: usize> Queue<T, N> {
             Self {
                 producer: CachePadded(ProducerSide {
                     tail: AtomicUsize::new(0),
-                    head_cache: UnsafeCell::new(0),
                     overruns: AtomicUsize::new(0),
                     mode: WakeMode::Level,
                     pend: None,
                 }),
                 consumer: CachePadded(ConsumerSide {
                     head: AtomicUsize::new(0),
-                    tail_cache: UnsafeCell::new(0),
                     overruns_seen: UnsafeCell::new(0),
                 }),
                 waiter: CachePadded(Waiter::new()),
