@@ -377,112 +377,61 @@ struct ThreadCase {
     run: fn(u64) -> Duration,
 }
 
-const THREAD_CASES: &[ThreadCase] = &[
-    ThreadCase {
-        name: "irqkit_level/u8",
-        operation: "two threads, u8",
-        run: |n| threads_intq::<u8, 0>(WakeMode::Level, n),
-    },
-    #[cfg(target_os = "linux")]
-    ThreadCase {
-        name: "irqkit_asymmetric/u8",
-        operation: "two threads, u8",
-        run: |n| threads_intq::<u8, 0>(ASYMMETRIC, n),
-    },
-    ThreadCase {
-        name: "irqkit_off/u8",
-        operation: "two threads, u8",
-        run: |n| threads_intq::<u8, 0>(WakeMode::Off, n),
-    },
-    ThreadCase {
-        name: "heapless/u8",
-        operation: "two threads, u8",
-        run: threads_heapless::<u8, 0>,
-    },
-    ThreadCase {
-        name: "rtrb/u8",
-        operation: "two threads, u8",
-        run: threads_rtrb::<u8, 0>,
-    },
-    ThreadCase {
-        name: "irqkit_level/u64",
-        operation: "two threads, u64",
-        run: |n| threads_intq::<u64, 0>(WakeMode::Level, n),
-    },
-    #[cfg(target_os = "linux")]
-    ThreadCase {
-        name: "irqkit_asymmetric/u64",
-        operation: "two threads, u64",
-        run: |n| threads_intq::<u64, 0>(ASYMMETRIC, n),
-    },
-    ThreadCase {
-        name: "irqkit_off/u64",
-        operation: "two threads, u64",
-        run: |n| threads_intq::<u64, 0>(WakeMode::Off, n),
-    },
-    ThreadCase {
-        name: "heapless/u64",
-        operation: "two threads, u64",
-        run: threads_heapless::<u64, 0>,
-    },
-    ThreadCase {
-        name: "rtrb/u64",
-        operation: "two threads, u64",
-        run: threads_rtrb::<u64, 0>,
-    },
-    ThreadCase {
-        name: "irqkit_level/u8+work",
-        operation: "two threads, u8, consumer works per item",
-        run: |n| threads_intq::<u8, CONSUMER_WORK>(WakeMode::Level, n),
-    },
-    #[cfg(target_os = "linux")]
-    ThreadCase {
-        name: "irqkit_asymmetric/u8+work",
-        operation: "two threads, u8, consumer works per item",
-        run: |n| threads_intq::<u8, CONSUMER_WORK>(ASYMMETRIC, n),
-    },
-    ThreadCase {
-        name: "irqkit_off/u8+work",
-        operation: "two threads, u8, consumer works per item",
-        run: |n| threads_intq::<u8, CONSUMER_WORK>(WakeMode::Off, n),
-    },
-    ThreadCase {
-        name: "heapless/u8+work",
-        operation: "two threads, u8, consumer works per item",
-        run: threads_heapless::<u8, CONSUMER_WORK>,
-    },
-    ThreadCase {
-        name: "rtrb/u8+work",
-        operation: "two threads, u8, consumer works per item",
-        run: threads_rtrb::<u8, CONSUMER_WORK>,
-    },
-    ThreadCase {
-        name: "irqkit_level/u64+work",
-        operation: "two threads, u64, consumer works per item",
-        run: |n| threads_intq::<u64, CONSUMER_WORK>(WakeMode::Level, n),
-    },
-    #[cfg(target_os = "linux")]
-    ThreadCase {
-        name: "irqkit_asymmetric/u64+work",
-        operation: "two threads, u64, consumer works per item",
-        run: |n| threads_intq::<u64, CONSUMER_WORK>(ASYMMETRIC, n),
-    },
-    ThreadCase {
-        name: "irqkit_off/u64+work",
-        operation: "two threads, u64, consumer works per item",
-        run: |n| threads_intq::<u64, CONSUMER_WORK>(WakeMode::Off, n),
-    },
-    ThreadCase {
-        name: "heapless/u64+work",
-        operation: "two threads, u64, consumer works per item",
-        run: threads_heapless::<u64, CONSUMER_WORK>,
-    },
-    ThreadCase {
-        name: "rtrb/u64+work",
-        operation: "two threads, u64, consumer works per item",
-        run: threads_rtrb::<u64, CONSUMER_WORK>,
-    },
+/// The two-thread cases of one item type and amount of consumer work, one per queue.
+macro_rules! thread_cases {
+    ($ty:ty, $work:expr, $suffix:literal, $operation:expr) => {
+        [
+            ThreadCase {
+                name: concat!("irqkit_level/", stringify!($ty), $suffix),
+                operation: $operation,
+                run: |n| threads_intq::<$ty, { $work }>(WakeMode::Level, n),
+            },
+            #[cfg(target_os = "linux")]
+            ThreadCase {
+                name: concat!("irqkit_asymmetric/", stringify!($ty), $suffix),
+                operation: $operation,
+                run: |n| threads_intq::<$ty, { $work }>(ASYMMETRIC, n),
+            },
+            ThreadCase {
+                name: concat!("irqkit_off/", stringify!($ty), $suffix),
+                operation: $operation,
+                run: |n| threads_intq::<$ty, { $work }>(WakeMode::Off, n),
+            },
+            ThreadCase {
+                name: concat!("heapless/", stringify!($ty), $suffix),
+                operation: $operation,
+                run: threads_heapless::<$ty, { $work }>,
+            },
+            ThreadCase {
+                name: concat!("rtrb/", stringify!($ty), $suffix),
+                operation: $operation,
+                run: threads_rtrb::<$ty, { $work }>,
+            },
+        ]
+    };
+}
+
+const THREAD_CASE_GROUPS: &[&[ThreadCase]] = &[
+    &thread_cases!(u8, 0, "", "two threads, u8"),
+    &thread_cases!(u64, 0, "", "two threads, u64"),
+    &thread_cases!(
+        u8,
+        CONSUMER_WORK,
+        "+work",
+        "two threads, u8, consumer works per item"
+    ),
+    &thread_cases!(
+        u64,
+        CONSUMER_WORK,
+        "+work",
+        "two threads, u64, consumer works per item"
+    ),
 ];
+
+/// Every two-thread case, in listing order.
+fn thread_cases() -> impl Iterator<Item = &'static ThreadCase> {
+    THREAD_CASE_GROUPS.iter().flat_map(|group| group.iter())
+}
 
 /// The consumer's waker in the handshake runs: raises a flag the consumer spins on.
 struct FlagWaker(AtomicBool);
@@ -652,17 +601,13 @@ fn main() {
             black_box((case.run)(number(args.get(2), "ITERATIONS")));
         }
         Some("--list-threads") => {
-            for case in THREAD_CASES {
+            for case in thread_cases() {
                 println!("{}\t{}", case.name, case.operation);
             }
         }
         Some("--threads") => {
-            let case = named(
-                THREAD_CASES,
-                args.get(1),
-                |c| c.name,
-                "--threads CASE ITEMS RUNS",
-            );
+            let cases: Vec<&ThreadCase> = thread_cases().collect();
+            let case = named(&cases, args.get(1), |c| c.name, "--threads CASE ITEMS RUNS");
             let items = number(args.get(2), "ITEMS");
             for _ in 0..number(args.get(3), "RUNS") {
                 let elapsed = (case.run)(items);
@@ -673,7 +618,7 @@ fn main() {
             for case in CASES {
                 black_box((case.run)(10_000));
             }
-            for case in THREAD_CASES {
+            for case in thread_cases() {
                 black_box((case.run)(10_000));
             }
             for case in HANDSHAKE_CASES {
