@@ -170,8 +170,9 @@ impl WakeMode {
 ///
 /// - in a kernel: send an inter-processor interrupt to every other CPU that may push and wait
 ///   until each has taken it (interrupt entry serializes the CPU); the caller's own CPU needs a
-///   full fence (`core::sync::atomic::fence(SeqCst)`) as well. Call-outs happen with
-///   interrupts enabled, outside any critical section of the queue;
+///   full fence (`core::sync::atomic::fence(SeqCst)`) as well. The queue calls it outside
+///   any critical section of its own; a CPU that waits for acknowledgements must keep taking
+///   barrier IPIs itself, or two CPUs waiting on each other deadlock;
 /// - on Linux user space: `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0)`, after one
 ///   `MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED`;
 /// - on a single CPU a compiler fence would do, but that is [`WakeMode::SingleCore`].
