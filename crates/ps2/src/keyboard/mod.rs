@@ -364,6 +364,25 @@ impl<L: Layout> Keyboard<L> {
     /// Processes one key event (see the [module rules](self)).
     #[inline]
     pub fn process(&mut self, event: KeyEvent) -> DecodedKeys {
+        // The common cases, as in `Keyboard::feed`: an ordinary key (neither a modifier nor
+        // a lock) with nothing pending, no Ctrl and no Compose key, released (nothing) or
+        // typing a Latin-1 character.
+        if self.plain && ROLES[event.code as usize] == 0 {
+            if event.kind == KeyKind::Release {
+                return DecodedKeys::none();
+            }
+            if let Some(def) = self.layout.table().and_then(|t| t.entry(event.code)) {
+                if let Ok(latin1) = u8::try_from(def.bits(self.level_of(def))) {
+                    return DecodedKeys::one(DecodedKey::Char(char::from(latin1)));
+                }
+            }
+        }
+        self.process_slow(event)
+    }
+
+    /// [`Keyboard::process`] without its Latin-1 shortcut.
+    #[inline(always)]
+    fn process_full(&mut self, event: KeyEvent) -> DecodedKeys {
         let code = event.code;
         // Before the modifiers: the Compose key is often Right Alt or Right Meta.
         if self.compose_key == Some(code) {
@@ -458,10 +477,11 @@ impl<L: Layout> Keyboard<L> {
         self.process_slow(event).for_each(on_key);
     }
 
-    /// [`Keyboard::process`], out of line for [`Keyboard::press_into`].
+    /// [`Keyboard::process`] past its shortcut, out of line for it and for
+    /// [`Keyboard::press_into`].
     #[inline(never)]
     fn process_slow(&mut self, event: KeyEvent) -> DecodedKeys {
-        self.process(event)
+        self.process_full(event)
     }
 
     /// What [`Keyboard::feed`] does with the events of a byte its fast path does not cover.
