@@ -78,6 +78,26 @@ impl DecodedKeys {
         }
     }
 
+    /// The keys left, as a value small enough to be returned in registers.
+    #[inline(always)]
+    pub(crate) const fn into_pair(self) -> (Option<DecodedKey>, Option<DecodedKey>) {
+        match self.len {
+            0 => (None, None),
+            1 => (Some(self.first), None),
+            _ => (Some(self.first), Some(self.second)),
+        }
+    }
+
+    /// The keys of [`DecodedKeys::into_pair`] again.
+    #[inline(always)]
+    pub(crate) const fn from_pair(pair: (Option<DecodedKey>, Option<DecodedKey>)) -> Self {
+        match pair {
+            (Some(first), Some(second)) => DecodedKeys::two(first, second),
+            (Some(key), None) | (None, Some(key)) => DecodedKeys::one(key),
+            (None, None) => DecodedKeys::none(),
+        }
+    }
+
     /// How many keys are left.
     pub const fn len(&self) -> usize {
         self.len as usize
@@ -120,3 +140,38 @@ impl Iterator for DecodedKeys {
 impl ExactSizeIterator for DecodedKeys {}
 
 impl core::iter::FusedIterator for DecodedKeys {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keyboard::Locks;
+
+    #[test]
+    fn pair_round_trip_keeps_the_keys_left() {
+        let a = DecodedKey::Char('a');
+        let up = DecodedKey::Key(KeyCode::Up);
+        let leds = DecodedKey::LocksChanged(Locks::CAPS);
+        for keys in [
+            DecodedKeys::none(),
+            DecodedKeys::one(a),
+            DecodedKeys::one(leds),
+            DecodedKeys::two(a, up),
+            DecodedKeys::two(up, leds),
+        ] {
+            let mut expected = keys;
+            let mut round_trip = DecodedKeys::from_pair(keys.into_pair());
+            assert_eq!(round_trip.len(), keys.len());
+            assert!(round_trip.eq(keys));
+            // Part-way through, too.
+            expected.next();
+            round_trip = DecodedKeys::from_pair({
+                let mut rest = keys;
+                rest.next();
+                rest.into_pair()
+            });
+            assert!(round_trip.eq(expected));
+        }
+        assert_eq!(DecodedKeys::two(a, up).into_pair(), (Some(a), Some(up)));
+        assert_eq!(DecodedKeys::none().into_pair(), (None, None));
+    }
+}

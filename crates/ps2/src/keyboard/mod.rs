@@ -377,7 +377,14 @@ impl<L: Layout> Keyboard<L> {
                 }
             }
         }
-        self.process_slow(event)
+        DecodedKeys::from_pair(self.process_cold(event))
+    }
+
+    /// [`Keyboard::process`] past its shortcut, out of line, returning its keys in registers
+    /// (a [`DecodedKeys`] would go through memory, on the shortcut's path too).
+    #[inline(never)]
+    fn process_cold(&mut self, event: KeyEvent) -> (Option<DecodedKey>, Option<DecodedKey>) {
+        self.process_full(event).into_pair()
     }
 
     /// [`Keyboard::process`] without its Latin-1 shortcut.
