@@ -497,10 +497,16 @@ impl<L: Layout> Keyboard<L> {
     fn feed_slow(&mut self, events: Events, mut on_key: impl FnMut(DecodedKey)) -> Events {
         let mut rest = Events::none();
         for event in events {
-            self.process_event(event).for_each(&mut on_key);
-            if event.key().is_none() {
-                rest.push(event);
-            }
+            let keys = match event {
+                // What `process_event` does with a key event, without `process`'s shortcut
+                // (the keys of these bytes are rarely plain).
+                Event::Key(key) => self.process_full(key),
+                _ => {
+                    rest.push(event);
+                    self.process_event(event)
+                }
+            };
+            keys.for_each(&mut on_key);
         }
         rest
     }
