@@ -258,24 +258,6 @@ impl PartialEq for Events {
 
 impl Eq for Events {}
 
-impl Events {
-    /// The events after the first (`len` already counts it out).
-    #[cold]
-    #[inline(never)]
-    fn shifted(self) -> Events {
-        Events {
-            first: self.second,
-            // `len == 2` here was 3: the third event is the release of `second`'s key.
-            second: if self.len == 2 {
-                release_of(self.second)
-            } else {
-                self.second
-            },
-            len: self.len,
-        }
-    }
-}
-
 /// The release of the key of a key event (other events are returned as they are).
 const fn release_of(event: Event) -> Event {
     match event {
@@ -293,12 +275,11 @@ impl Iterator for Events {
             return None;
         }
         let event = self.first;
-        self.len -= 1;
-        if self.len != 0 {
-            // Rare (a resync, or a key with no break code): out of line, so that the loop
-            // over the usual single event carries no more than `len`.
-            *self = self.shifted();
+        self.first = self.second;
+        if self.len == 3 {
+            self.second = release_of(self.second);
         }
+        self.len -= 1;
         Some(event)
     }
 

@@ -238,25 +238,24 @@ impl Decoder {
     /// Returns the events it completes (usually none or one; see [`Events`]).
     #[inline]
     pub fn feed(&mut self, byte: u8) -> Events {
-        match FAST[self.row as usize][byte as usize] {
-            Step::Make(key) | Step::MakeState(key) => {
-                self.finish_fast();
-                self.make(key)
+        /// Every event goes into the returned value.
+        struct Collect;
+        impl Sink for Collect {
+            type Output = Events;
+            #[inline(always)]
+            fn key(self, key: KeyEvent) -> Events {
+                Events::one(Event::Key(key))
             }
-            Step::Break(key) | Step::BreakState(key) => {
-                self.finish_fast();
-                self.brk(key)
+            #[inline(always)]
+            fn state_key(self, key: KeyEvent) -> Events {
+                Events::one(Event::Key(key))
             }
-            Step::Wait(next) => {
-                self.wait_fast(next);
-                Events::none()
+            #[inline(always)]
+            fn slow(self, events: Events) -> Events {
+                events
             }
-            Step::Fake => {
-                self.finish_fast();
-                Events::none()
-            }
-            Step::Slow => self.feed_slow(byte),
         }
+        self.feed_into(byte, Collect)
     }
 
     /// The fast path saw a prefix: `next` is the row of a hot state of the same set (`cold`
