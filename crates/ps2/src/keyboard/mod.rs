@@ -350,15 +350,23 @@ impl<L: Layout> Keyboard<L> {
     /// a self-test pass ([`Response::BatOk`], a reset or hot-plugged keyboard, which forgot
     /// its held keys and turned its LEDs off) releases all modifiers and yields
     /// [`DecodedKey::LocksChanged`] so the LEDs are sent again. Other events yield nothing.
+    #[inline]
     pub fn process_event(&mut self, event: Event) -> DecodedKeys {
         match event {
             Event::Key(key) => self.process(key),
             Event::Response(Response::BatOk) => {
-                self.release_all();
-                DecodedKeys::one(DecodedKey::LocksChanged(self.locks))
+                DecodedKeys::one(DecodedKey::LocksChanged(self.keyboard_reset()))
             }
             _ => DecodedKeys::none(),
         }
+    }
+
+    /// The keyboard reset itself ([`Keyboard::process_event`]): releases everything and
+    /// returns the locks, whose LEDs must be sent again. Out of line: it is rare.
+    #[inline(never)]
+    fn keyboard_reset(&mut self) -> Locks {
+        self.release_all();
+        self.locks
     }
 
     /// Processes one key event (see the [module rules](self)).
