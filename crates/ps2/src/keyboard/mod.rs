@@ -986,4 +986,61 @@ mod tests {
         }
         assert_eq!(control_char('é'), 'é');
     }
+
+    /// `process`'s Latin-1 shortcut gives what the full path gives, for every key and kind,
+    /// in states where it applies and where it must not (Ctrl, a pending dead key or
+    /// Compose, a Compose key, AltGr, locks).
+    fn shortcut_matches_full_path<L: Layout + Clone + PartialEq + core::fmt::Debug>(layout: L) {
+        let kinds = [KeyKind::Press, KeyKind::Release, KeyKind::Repeat];
+        let setups: [&[KeyEvent]; 8] = [
+            &[],
+            &[KeyEvent::press(KeyCode::LeftShift)],
+            &[KeyEvent::press(KeyCode::RightAlt)],
+            &[KeyEvent::press(KeyCode::LeftCtrl)],
+            &[KeyEvent::press(KeyCode::Quote)], // a dead key on US-International
+            &[KeyEvent::press(KeyCode::Equals)], // a dead key on German
+            &[KeyEvent::press(KeyCode::LeftBracket)], // a dead key on French
+            &[KeyEvent::press(KeyCode::RightMeta)], // Compose, when it is the Compose key
+        ];
+        for locks in [
+            Locks::empty(),
+            Locks::CAPS,
+            Locks::NUM,
+            Locks::CAPS | Locks::NUM,
+        ] {
+            for compose in [None, Some(KeyCode::RightMeta)] {
+                for setup in setups {
+                    let mut keyboard = Keyboard::with_locks(layout.clone(), locks);
+                    keyboard.set_compose_key(compose);
+                    for &event in setup {
+                        keyboard.process(event).for_each(drop);
+                    }
+                    // Miri runs a sample of the keys.
+                    for index in (0..=255).step_by(if cfg!(miri) { 37 } else { 1 }) {
+                        let Some(code) = KeyCode::from_index(index) else {
+                            continue;
+                        };
+                        for kind in kinds {
+                            let event = KeyEvent { code, kind };
+                            let (mut fast, mut full) = (keyboard.clone(), keyboard.clone());
+                            let fast_keys: Vec<_> = fast.process(event).collect();
+                            let full_keys: Vec<_> = full.process_full(event).collect();
+                            assert_eq!(fast_keys, full_keys, "{event:?} after {setup:?}");
+                            assert_eq!(fast, full, "{event:?} after {setup:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn process_shortcut_matches_full_path() {
+        shortcut_matches_full_path(UsIntl);
+        if !cfg!(miri) {
+            shortcut_matches_full_path(Us);
+            shortcut_matches_full_path(De);
+            shortcut_matches_full_path(Fr);
+        }
+    }
 }
