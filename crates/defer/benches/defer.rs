@@ -48,13 +48,7 @@ fn schedule_run(c: &mut Criterion) {
 fn wake_poll(c: &mut Criterion) {
     let mut group = c.benchmark_group("wake_poll");
 
-    SLOT.spawn(Forever {
-        waker: &DEFER_WAKER,
-        registered: false,
-    })
-    .unwrap();
-    EXEC.run_until_idle().unwrap();
-    let defer_waker = DEFER_WAKER.lock().unwrap().clone().unwrap();
+    let defer_waker = spawn_defer_task();
     group.bench_function("irqkit_defer_task", |b| {
         let mut runner = EXEC.claim().unwrap();
         b.iter(|| {
@@ -70,23 +64,12 @@ fn wake_poll(c: &mut Criterion) {
         })
     });
 
-    let embassy: &'static embassy_executor::raw::Executor = Box::leak(Box::new(
-        embassy_executor::raw::Executor::new(std::ptr::null_mut()),
-    ));
-    let token = EMBASSY_TASK
-        .spawn(|| Forever {
-            waker: &EMBASSY_WAKER,
-            registered: false,
-        })
-        .unwrap();
-    embassy.spawner().spawn(token);
-    // SAFETY: polled from this thread only, never re-entrantly (the pender does nothing).
-    unsafe { embassy.poll() };
-    let embassy_waker = EMBASSY_WAKER.lock().unwrap().clone().unwrap();
+    let (embassy, embassy_waker) = spawn_embassy_task();
     group.bench_function("embassy_raw_executor", |b| {
         b.iter(|| {
             embassy_waker.wake_by_ref();
-            // SAFETY: as above.
+            // SAFETY: polled from this thread only, the one that spawned the task on it, and
+            // never re-entrantly (the pender does nothing).
             unsafe { embassy.poll() };
         })
     });

@@ -26,21 +26,10 @@ fn check_count(before: u32, iterations: u64) {
     assert_eq!(u64::from(ran), iterations, "one run per iteration");
 }
 
-/// Spawns the irqkit-defer task and polls it once (first call); returns its waker.
+/// The irqkit-defer task's waker, spawning the task on the first call.
 fn defer_task_waker() -> Waker {
     static WAKER: OnceLock<Waker> = OnceLock::new();
-    WAKER
-        .get_or_init(|| {
-            SLOT.spawn(Forever {
-                waker: &DEFER_WAKER,
-                registered: false,
-            })
-            .unwrap();
-            EXEC.run_until_idle().unwrap();
-            let waker = DEFER_WAKER.lock().unwrap().clone().unwrap();
-            waker
-        })
-        .clone()
+    WAKER.get_or_init(spawn_defer_task).clone()
 }
 
 type EmbassyTask = (&'static embassy_executor::raw::Executor, Waker);
@@ -49,29 +38,10 @@ thread_local! {
     static EMBASSY: OnceCell<EmbassyTask> = const { OnceCell::new() };
 }
 
-/// Spawns the embassy task on a raw executor and polls it once (first call on this thread);
-/// returns the executor and the task's waker.
+/// The embassy executor and task waker of this thread, spawning the task on the first call
+/// (embassy's raw executor is polled from the thread that set it up).
 fn embassy_task() -> EmbassyTask {
-    EMBASSY.with(|cell| {
-        cell.get_or_init(|| {
-            let embassy: &'static embassy_executor::raw::Executor = Box::leak(Box::new(
-                embassy_executor::raw::Executor::new(std::ptr::null_mut()),
-            ));
-            let token = EMBASSY_TASK
-                .spawn(|| Forever {
-                    waker: &EMBASSY_WAKER,
-                    registered: false,
-                })
-                .unwrap();
-            embassy.spawner().spawn(token);
-            // SAFETY: polled from this thread only, never re-entrantly (the pender does
-            // nothing).
-            unsafe { embassy.poll() };
-            let waker = EMBASSY_WAKER.lock().unwrap().clone().unwrap();
-            (embassy, waker)
-        })
-        .clone()
-    })
+    EMBASSY.with(|cell| cell.get_or_init(spawn_embassy_task).clone())
 }
 
 #[inline(never)]

@@ -20,7 +20,7 @@ use criterion::{
 use irqkit_intq::WakeMode;
 
 mod ends;
-use ends::{Rx, Tx};
+use ends::{Backoff, Item, Rx, Tx};
 
 #[cfg(target_os = "linux")]
 #[path = "../tests/membarrier/mod.rs"]
@@ -32,30 +32,6 @@ const BATCH: usize = 256;
 /// Items moved per criterion iteration in the two-thread benchmarks.
 const ITEMS_PER_ITER: u64 = 100_000;
 const BATCH_ITEMS_PER_ITER: u64 = 1_000_000;
-
-/// An item type for the generic benchmarks.
-trait Item: Copy + Send + 'static {
-    fn from_seq(seq: u64) -> Self;
-    fn to_u64(self) -> u64;
-}
-
-impl Item for u8 {
-    fn from_seq(seq: u64) -> Self {
-        seq as u8
-    }
-    fn to_u64(self) -> u64 {
-        u64::from(self)
-    }
-}
-
-impl Item for u64 {
-    fn from_seq(seq: u64) -> Self {
-        seq
-    }
-    fn to_u64(self) -> u64 {
-        self
-    }
-}
 
 /// Either end of a crossbeam `ArrayQueue`.
 struct Crossbeam<'q, T>(&'q crossbeam_queue::ArrayQueue<T>);
@@ -71,33 +47,6 @@ impl<T: Send> Rx<T> for Crossbeam<'_, T> {
     #[inline]
     fn pop(&mut self) -> Option<T> {
         self.0.pop()
-    }
-}
-
-/// Spin a little, then yield the core (the other side may need it). `INTQ_BENCH_SPINS` sets how
-/// many spins come before a yield (default 64).
-struct Backoff(u32);
-
-fn spins_before_yield() -> u32 {
-    static SPINS: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
-    *SPINS.get_or_init(|| {
-        std::env::var("INTQ_BENCH_SPINS")
-            .ok()
-            .and_then(|text| text.parse().ok())
-            .unwrap_or(64)
-    })
-}
-
-impl Backoff {
-    #[inline]
-    fn snooze(&mut self) {
-        self.0 += 1;
-        if self.0 < spins_before_yield() {
-            std::hint::spin_loop();
-        } else {
-            self.0 = 0;
-            thread::yield_now();
-        }
     }
 }
 

@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use irqkit_intq::WakeMode;
 
 mod ends;
-use ends::{Rx, Tx};
+use ends::{Backoff, Item, Rx, Tx};
 
 #[cfg(target_os = "linux")]
 #[path = "../tests/membarrier/mod.rs"]
@@ -42,30 +42,6 @@ const ASYMMETRIC: WakeMode = WakeMode::Asymmetric(&membarrier::MEMBARRIER);
 
 const CAPACITY: usize = 1024;
 const BATCH: usize = 256;
-
-/// Item types for the generic cases.
-trait Item: Copy + Send + 'static {
-    fn from_seq(seq: u64) -> Self;
-    fn to_u64(self) -> u64;
-}
-
-impl Item for u8 {
-    fn from_seq(seq: u64) -> Self {
-        seq as u8
-    }
-    fn to_u64(self) -> u64 {
-        u64::from(self)
-    }
-}
-
-impl Item for u64 {
-    fn from_seq(seq: u64) -> Self {
-        seq
-    }
-    fn to_u64(self) -> u64 {
-        self
-    }
-}
 
 /// `iterations` times: push one item, pop it. Never inlined, so every case runs the same loop.
 #[inline(never)]
@@ -264,22 +240,6 @@ fn pin_to(cpu: usize) -> bool {
     {
         let _ = cpu;
         false
-    }
-}
-
-/// Spins a little, then yields the core, while the other side is not ready.
-struct Backoff(u32);
-
-impl Backoff {
-    #[inline]
-    fn snooze(&mut self) {
-        self.0 += 1;
-        if self.0 < 64 {
-            std::hint::spin_loop();
-        } else {
-            self.0 = 0;
-            thread::yield_now();
-        }
     }
 }
 

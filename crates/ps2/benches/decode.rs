@@ -12,105 +12,18 @@
 //! Run: `cargo bench -p irqkit-ps2 --bench decode` (add `-- --warm-up-time 1
 //! --measurement-time 3` while iterating).
 
+mod loops;
 mod typing;
 
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use irqkit_ps2::keyboard::{DecodedKey as OurKey, Keyboard};
+use irqkit_ps2::keyboard::Keyboard;
 use irqkit_ps2::layout::Us;
 use irqkit_ps2::{Decoder, Event, ScancodeSet};
+use loops::*;
 use pc_keyboard::layouts::Us104Key;
-use pc_keyboard::{DecodedKey, HandleControl, PS2Keyboard, ScancodeSet as _};
-
-fn irqkit_decode(set: ScancodeSet, bytes: &[u8]) -> u32 {
-    let mut decoder = Decoder::new(set);
-    let mut sum = 0u32;
-    for &byte in bytes {
-        decoder.feed_with(byte, |event| {
-            if let Event::Key(key) = event {
-                sum = sum.wrapping_add(key.code as u32 + key.kind as u32);
-            }
-        });
-    }
-    sum
-}
-
-fn irqkit_decode_us(set: ScancodeSet, bytes: &[u8]) -> u32 {
-    let mut decoder = Decoder::new(set);
-    let mut keyboard = Keyboard::new(Us);
-    let mut sum = 0u32;
-    for &byte in bytes {
-        // The returned events are responses, unknown codes and resyncs: none in the stream.
-        let _ = keyboard.feed(&mut decoder, byte, |decoded| {
-            sum = sum.wrapping_add(match decoded {
-                OurKey::Char(c) => c as u32,
-                OurKey::Key(code) => code as u32,
-                OurKey::LocksChanged(locks) => u32::from(locks.bits()),
-            });
-        });
-    }
-    sum
-}
-
-fn irqkit_decode_iter(set: ScancodeSet, bytes: &[u8]) -> u32 {
-    let mut decoder = Decoder::new(set);
-    let mut sum = 0u32;
-    for &byte in bytes {
-        for event in decoder.feed(byte) {
-            if let Event::Key(key) = event {
-                sum = sum.wrapping_add(key.code as u32 + key.kind as u32);
-            }
-        }
-    }
-    sum
-}
-
-fn irqkit_decode_us_iter(set: ScancodeSet, bytes: &[u8]) -> u32 {
-    let mut decoder = Decoder::new(set);
-    let mut keyboard = Keyboard::new(Us);
-    let mut sum = 0u32;
-    for &byte in bytes {
-        for event in decoder.feed(byte) {
-            if let Event::Key(key) = event {
-                for decoded in keyboard.process(key) {
-                    sum = sum.wrapping_add(match decoded {
-                        OurKey::Char(c) => c as u32,
-                        OurKey::Key(code) => code as u32,
-                        OurKey::LocksChanged(locks) => u32::from(locks.bits()),
-                    });
-                }
-            }
-        }
-    }
-    sum
-}
-
-fn pc_keyboard_decode<S: pc_keyboard::ScancodeSet>(mut set: S, bytes: &[u8]) -> u32 {
-    let mut sum = 0u32;
-    for &byte in bytes {
-        if let Ok(Some(event)) = set.advance_state(byte) {
-            sum = sum.wrapping_add(event.code as u32 + event.state as u32);
-        }
-    }
-    sum
-}
-
-fn pc_keyboard_decode_us<S: pc_keyboard::ScancodeSet>(set: S, bytes: &[u8]) -> u32 {
-    let mut keyboard = PS2Keyboard::new(set, Us104Key, HandleControl::Ignore);
-    let mut sum = 0u32;
-    for &byte in bytes {
-        if let Ok(Some(event)) = keyboard.add_byte(byte) {
-            if let Some(key) = keyboard.process_keyevent(event) {
-                sum = sum.wrapping_add(match key {
-                    DecodedKey::Unicode(c) => c as u32,
-                    DecodedKey::RawKey(code) => code as u32,
-                });
-            }
-        }
-    }
-    sum
-}
+use pc_keyboard::{PS2Keyboard, ScancodeSet as _};
 
 /// Checks the two decoders agree on the stream before timing them.
 fn check_same_keys(set: ScancodeSet, bytes: &[u8]) {
