@@ -194,17 +194,25 @@ impl Executor {
             return Some(item);
         }
         // Acquire pairs with the pushes' release: links and published data are visible.
-        let top = NonNull::new(incoming.swap(ptr::null_mut(), Ordering::Acquire))?;
+        let top = incoming.swap(ptr::null_mut(), Ordering::Acquire);
+        debug_assert!(
+            !top.is_null(),
+            "the runner's swap found the stack it saw empty"
+        );
+        // SAFETY: `ready` is empty, so `incoming` was non-null above, and only this function
+        // (called by the run-lock holder alone) takes from it; pushes only add. The swap reads
+        // the newest value, pushed after the non-null one we saw or that one itself.
+        let top = unsafe { NonNull::new_unchecked(top) };
         // The stack is newest-first. Its last (oldest) item runs now; the others are reversed
         // into the (empty) ready list, so items run in scheduling order. Every link is read
         // here, before `take` gives up QUEUED.
-        // SAFETY: as above.
+        // SAFETY: a pointer `push` stored (see the ready-list case).
         let mut item = unsafe { WorkRef::from_ptr(top) };
         let mut list = ptr::null_mut();
         while let Some(next) = NonNull::new(item.work().next.load(Ordering::Relaxed)) {
             item.work().next.store(list, Ordering::Relaxed);
             list = item.as_ptr();
-            // SAFETY: as above.
+            // SAFETY: a link `push` stored, to an item it pushed (see the ready-list case).
             item = unsafe { WorkRef::from_ptr(next) };
         }
         if !list.is_null() {
