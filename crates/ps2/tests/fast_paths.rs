@@ -252,3 +252,59 @@ fn keyboard_feed_returns_what_is_not_a_key() {
         ]
     );
 }
+
+/// Feeds `bytes` through `Keyboard::feed` with a closure that panics on its `panic_at`-th key
+/// (and `Decoder::feed_with` with one that panics on its `panic_at`-th event): the panic
+/// reaches the caller, and both decoders are left exactly as the iterator API leaves one fed
+/// the same bytes, so decoding goes on from the next byte. The keyboard keeps working too.
+fn check_panicking_closures(
+    set: ScancodeSet,
+    bytes: &[u8],
+    panic_at: usize,
+) -> Result<(), TestCaseError> {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    let mut general = Decoder::new(set);
+    let mut typing_decoder = Decoder::new(set);
+    let mut keyboard = Keyboard::new(Us);
+    let mut event_decoder = Decoder::new(set);
+    let (mut keys_seen, mut events_seen) = (0, 0);
+    let (mut key_panics, mut event_panics) = (0, 0);
+    for (i, &byte) in bytes.iter().enumerate() {
+        general.feed(byte).for_each(drop);
+        let typed = catch_unwind(AssertUnwindSafe(|| {
+            keyboard
+                .feed(&mut typing_decoder, byte, |_| {
+                    keys_seen += 1;
+                    assert!(keys_seen != panic_at, "on_key panics");
+                })
+                .for_each(drop);
+        }));
+        key_panics += usize::from(typed.is_err());
+        let decoded = catch_unwind(AssertUnwindSafe(|| {
+            event_decoder.feed_with(byte, |_| {
+                events_seen += 1;
+                assert!(events_seen != panic_at, "on_event panics");
+            });
+        }));
+        event_panics += usize::from(decoded.is_err());
+        prop_assert_eq!(&typing_decoder, &general, "Keyboard::feed, byte {}", i);
+        prop_assert_eq!(&event_decoder, &general, "Decoder::feed_with, byte {}", i);
+    }
+    prop_assert_eq!(key_panics, usize::from(keys_seen >= panic_at));
+    prop_assert_eq!(event_panics, usize::from(events_seen >= panic_at));
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn a_panicking_closure_leaves_the_decoder_as_the_iterator_api_does(
+        pieces in prop::collection::vec(piece(), 0..100),
+        panic_at in 1usize..40,
+    ) {
+        for set in SETS {
+            check_panicking_closures(set, &bytes_of(set, &pieces), panic_at)?;
+        }
+    }
+}
