@@ -124,9 +124,28 @@ impl<'a, T, const N: usize> Consumer<'a, T, N> {
         if len >= wanted {
             return (head, len);
         }
-        let tail = self.queue.observe_tail(head);
+        (head, Ring::<N>::distance(head, self.refresh_tail(head)))
+    }
+
+    /// Loads the producer's `tail` into the cache and returns it (see [`Queue::observe_tail`]).
+    #[inline(always)]
+    fn refresh_tail(&mut self, head: usize) -> usize {
+        let tail = self.queue.producer.0.tail.load(Ordering::Acquire);
         self.tail_cache = tail;
-        (head, Ring::<N>::distance(head, tail))
+        if tail == head {
+            return self.refresh_tail_when_empty(head);
+        }
+        tail
+    }
+
+    /// [`Consumer::refresh_tail`] once the queue looked empty: in [`WakeMode::Edge`] looks
+    /// again after the fence (see [`Queue::observe_tail`]).
+    ///
+    /// [`WakeMode::Edge`]: crate::WakeMode::Edge
+    #[cold]
+    fn refresh_tail_when_empty(&mut self, head: usize) -> usize {
+        self.tail_cache = self.queue.observe_tail(head);
+        self.tail_cache
     }
 
     /// The number of readable items, freshly loaded (also refreshes the cache).
@@ -166,18 +185,25 @@ impl<'a, T, const N: usize> Consumer<'a, T, N> {
     /// ```
     #[inline]
     pub fn try_pop(&mut self) -> Result<T, PopError> {
-        let (head, len) = self.available(1);
-        if len == 0 {
+        // The queue is loaded once, ahead of the Acquire load that a refresh runs (a load after
+        // it could not reuse one from before).
+        let (queue, head) = (self.queue, self.head);
+        // `available(1)`, spelled out: one compare while the cache shows an item.
+        if head == self.tail_cache && head == self.refresh_tail(head) {
             return Err(PopError::Empty);
         }
+        // The next index first: then `head` is dead once masked to a slot, and the mask needs
+        // no copy of it (`lea` + `and` rather than `mov` + `and` + `inc` on x86).
+        let new_head = Ring::<N>::advance(head, 1);
         let slot = Ring::<N>::slot(head);
-        self.queue.tracker.read(slot, 1);
-        // SAFETY: `len > 0` means slot `head` is inside `head .. tail`: the producer wrote it
+        queue.tracker.read(slot, 1);
+        // SAFETY: `head != tail` means slot `head` is inside `head .. tail`: the producer wrote it
         // before its Release store of `tail`, which our Acquire load (now or when the cache was
         // filled) observed, and it will not touch it again before our Release store of `head`.
         // Reading moves the item out; the slot counts as uninitialized once `head` moves past it.
-        let value = unsafe { (*self.queue.slot_ptr(slot)).assume_init_read() };
-        self.release(head, 1);
+        let value = unsafe { (*queue.slot_ptr(slot)).assume_init_read() };
+        self.head = new_head;
+        queue.consumer.0.head.store(new_head, Ordering::Release);
         Ok(value)
     }
 

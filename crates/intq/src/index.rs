@@ -1,9 +1,13 @@
 //! Ring index arithmetic (pure, no atomics).
 //!
-//! Head and tail run over `0 .. 2 * N` rather than `0 .. N`: with the extra lap bit a full queue
-//! (`tail - head == N`) differs from an empty one (`tail == head`), so all `N` slots are usable,
-//! unlike the classic ring that wastes one. Any `N` works; when `N` is a power of two the
-//! reductions are masks (the branches below are on constants and fold away).
+//! Head and tail count items modulo `2 * N` rather than modulo `N`: with the extra lap a full
+//! queue (`tail - head == N`) differs from an empty one (`tail == head`), so all `N` slots are
+//! usable, unlike the classic ring that wastes one. When `N` is a power of two, "modulo `2N`"
+//! becomes "modulo `2^usize::BITS`": the indices run freely and wrap with the machine word (as
+//! Linux' `kfifo` does), so advancing is one add and a distance one subtraction, and only the
+//! slot number is masked. Any other `N` keeps its indices in `0 .. 2N` with compares. Either
+//! way the distance from `head` to `tail` is at most `N`, far below the modulus, so it is
+//! exact. The branches below are on constants and fold away.
 
 /// Index arithmetic for a ring of `N` slots.
 pub(crate) struct Ring<const N: usize>;
@@ -18,11 +22,11 @@ impl<const N: usize> Ring<N> {
 
     const POW2: bool = N.is_power_of_two();
 
-    /// `index + n` in `0 .. 2N`, for `index < 2N` and `n <= N`.
+    /// `index + n` (modulo the index range), for a valid `index` and `n <= N`.
     #[inline(always)]
     pub(crate) const fn advance(index: usize, n: usize) -> usize {
         if Self::POW2 {
-            (index + n) & (2 * N - 1)
+            index.wrapping_add(n)
         } else {
             let next = index + n;
             if next >= 2 * N {
@@ -33,11 +37,12 @@ impl<const N: usize> Ring<N> {
         }
     }
 
-    /// Number of items from `from` up to `to` (`to - from` modulo `2N`).
+    /// Number of items from `from` up to `to` (`to - from` modulo the index range), for two
+    /// indices at most `N` apart in that direction.
     #[inline(always)]
     pub(crate) const fn distance(from: usize, to: usize) -> usize {
         if Self::POW2 {
-            to.wrapping_sub(from) & (2 * N - 1)
+            to.wrapping_sub(from)
         } else if to >= from {
             to - from
         } else {
@@ -75,15 +80,34 @@ impl<const N: usize> Ring<N> {
 mod tests {
     use super::Ring;
 
-    /// Checks the arithmetic against plain modular arithmetic for every index pair.
+    /// Checks `advance`, `distance` and `slot` from `from` for every step `n <= N`: against
+    /// plain modular arithmetic in `0 .. 2N` for the compare-based `N`, and by their relations
+    /// (the distance walked, the slot moved, the room left) for all `N`.
+    fn check_from<const N: usize>(from: usize) {
+        for n in 0..=N {
+            let to = Ring::<N>::advance(from, n);
+            if !N.is_power_of_two() {
+                assert_eq!(to, (from + n) % (2 * N));
+            }
+            assert_eq!(Ring::<N>::distance(from, to), n);
+            assert_eq!(Ring::<N>::slot(to), (Ring::<N>::slot(from) + n) % N);
+            // The producer's free space: from its tail up to the index at which it is full.
+            assert_eq!(Ring::<N>::distance(to, Ring::<N>::advance(from, N)), N - n);
+        }
+    }
+
+    /// Every index of two laps; for a power of two also the two laps before the machine word
+    /// wraps, where the free-running indices pass from `usize::MAX` to 0.
     fn exhaustive<const N: usize>() {
         for from in 0..2 * N {
-            for n in 0..=N {
-                let to = Ring::<N>::advance(from, n);
-                assert_eq!(to, (from + n) % (2 * N));
-                assert_eq!(Ring::<N>::distance(from, to), n);
-            }
+            check_from::<N>(from);
             assert_eq!(Ring::<N>::slot(from), from % N);
+        }
+        if N.is_power_of_two() {
+            for back in 1..=2 * N {
+                check_from::<N>(0usize.wrapping_sub(back));
+            }
+            assert_eq!(Ring::<N>::slot(usize::MAX), N - 1);
         }
     }
 
@@ -104,6 +128,7 @@ mod tests {
         assert_eq!(Ring::<4>::split_range(0, 4), (0, 4, 0));
         assert_eq!(Ring::<4>::split_range(3, 2), (3, 1, 1));
         assert_eq!(Ring::<4>::split_range(6, 3), (2, 2, 1));
+        assert_eq!(Ring::<4>::split_range(usize::MAX, 2), (3, 1, 1));
         assert_eq!(Ring::<3>::split_range(5, 3), (2, 1, 2));
         assert_eq!(Ring::<3>::split_range(4, 0), (1, 0, 0));
     }

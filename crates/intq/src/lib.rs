@@ -93,17 +93,21 @@
 //! # Orderings
 //!
 //! `head` (next slot to read) is stored only by the consumer, `tail` (next slot to write) only by
-//! the producer; both run over `0 .. 2N` so that a full queue differs from an empty one.
+//! the producer; both count modulo `2N` (for a power-of-two `N`, freely, wrapping with the
+//! machine word) so that a full queue differs from an empty one.
 //!
 //! - A side keeps its own index in its handle (nobody else writes it) and never loads from its
-//!   own cache line, which the other side polls; it only stores there.
+//!   own cache line, which the other side polls; it only stores there (one exception, off the
+//!   common path: in [`WakeMode::Edge`] the producer reads back the tail it just stored).
 //! - A side keeps a cached copy of the other side's index and loads the real one, with
 //!   `Acquire`, only when the cache says full (producer) or empty (consumer). The `Acquire` pairs
 //!   with the other side's `Release` store, so the producer's write of a slot happens before
 //!   the consumer reads it, and the consumer's read happens before the producer overwrites it.
 //! - A side publishes with a `Release` store of its index, once per item or once per batch.
 //! - Waking uses a `SeqCst` fence on each side (a Dekker pattern; see [`WakeMode`]): after
-//!   publishing, the producer fences and checks whether the consumer is parked; before parking,
+//!   publishing, the producer fences and checks whether the consumer is parked (one byte holds
+//!   both the parked flag and what the wake mode asks of every push, so the push path of the
+//!   fence-free modes is one load and one branch while nobody waits); before parking,
 //!   the consumer announces itself, fences, and re-checks `tail`. Whatever the interleaving, one
 //!   of them sees the other's store, so no wake-up is lost. Fences are not read-modify-write
 //!   operations, so this works on `thumbv6m`. With [`WakeMode::SingleCore`] (producer and

@@ -59,9 +59,11 @@ pub struct Producer<'a, T, const N: usize> {
     /// The producer's own index: the value of the queue's `tail`, which only this handle
     /// writes. Kept here so that a push reads nothing from the line the consumer polls.
     tail: usize,
-    /// The producer's last view of the consumer's `head`: at most as far as the real one, so
-    /// the free space it shows is never more than the truth.
-    head_cache: usize,
+    /// The producer's last view of the consumer's `head`, kept as the index at which that view
+    /// says the queue is full (`head + N`), so that a push compares it with `tail` directly.
+    /// The real `head` is at least as far, so the free space it shows is never more than the
+    /// truth.
+    full_at: usize,
 }
 
 impl<'a, T, const N: usize> Producer<'a, T, N> {
@@ -71,7 +73,7 @@ impl<'a, T, const N: usize> Producer<'a, T, N> {
         Self {
             queue,
             tail: queue.producer.0.tail.load(Ordering::Relaxed),
-            head_cache: queue.consumer.0.head.load(Ordering::Acquire),
+            full_at: Ring::<N>::advance(queue.consumer.0.head.load(Ordering::Acquire), N),
         }
     }
 
@@ -92,26 +94,38 @@ impl<'a, T, const N: usize> Producer<'a, T, N> {
     #[inline(always)]
     pub(crate) fn reserve(&mut self, wanted: usize) -> (usize, usize) {
         let tail = self.tail;
-        let free = N - Ring::<N>::distance(self.head_cache, tail);
+        let free = Ring::<N>::distance(tail, self.full_at);
         if free >= wanted {
             return (tail, free);
         }
+        (tail, Ring::<N>::distance(tail, self.refresh_full_at()))
+    }
+
+    /// Loads the consumer's `head` (`Acquire`: its reads of the slots it freed happen before
+    /// we overwrite them) and caches where it makes the queue full.
+    #[inline(always)]
+    fn refresh_full_at(&mut self) -> usize {
         let head = self.queue.consumer.0.head.load(Ordering::Acquire);
-        self.head_cache = head;
-        (tail, N - Ring::<N>::distance(head, tail))
+        self.full_at = Ring::<N>::advance(head, N);
+        self.full_at
     }
 
     /// Publishes `count` items written at `tail ..` and notifies the consumer.
     #[inline(always)]
     pub(crate) fn publish(&mut self, tail: usize, count: usize) {
-        let new_tail = Ring::<N>::advance(tail, count);
+        self.publish_up_to(Ring::<N>::advance(tail, count), count);
+    }
+
+    /// Publishes the `count` items written up to `new_tail` and notifies the consumer.
+    #[inline(always)]
+    fn publish_up_to(&mut self, new_tail: usize, count: usize) {
         self.tail = new_tail;
         self.queue
             .producer
             .0
             .tail
             .store(new_tail, Ordering::Release);
-        self.queue.notify(tail);
+        self.queue.notify(count);
     }
 
     /// Appends `value`, or hands it back if the queue is full (the `EAGAIN` of this world).
@@ -136,18 +150,22 @@ impl<'a, T, const N: usize> Producer<'a, T, N> {
     /// ```
     #[inline]
     pub fn try_push(&mut self, value: T) -> Result<(), PushError<T>> {
-        let (tail, free) = self.reserve(1);
-        if free == 0 {
+        let tail = self.tail;
+        // `reserve(1)`, spelled out: one compare while the cache shows room.
+        if tail == self.full_at && tail == self.refresh_full_at() {
             return Err(PushError::Full(value));
         }
+        // The next index first, so that masking `tail` to a slot needs no copy of it.
+        let new_tail = Ring::<N>::advance(tail, 1);
         let slot = Ring::<N>::slot(tail);
         self.queue.tracker.write(slot, 1);
-        // SAFETY: `free > 0` means slot `tail` is outside `head .. tail`, so it belongs to the
-        // producer: the consumer has finished with it (the Acquire load of `head` in `reserve`,
-        // now or when the cache was filled, ordered its read before this write) and will not read
-        // it before the Release store in `publish`.
+        // SAFETY: `tail != full_at` (fewer than `N` items from `head` to `tail`) means slot `tail`
+        // is outside `head .. tail`, so it belongs to the producer: the consumer has finished
+        // with it (the Acquire load of `head` in `refresh_full_at`, now or when the cache was
+        // filled, ordered its read before this write) and will not read it before the Release
+        // store in `publish`.
         unsafe { (*self.queue.slot_ptr(slot)).write(value) };
-        self.publish(tail, 1);
+        self.publish_up_to(new_tail, 1);
         Ok(())
     }
 

@@ -7,8 +7,8 @@ use core::ptr;
 
 use crate::index::Ring;
 use crate::loom_const::const_unless_loom;
-use crate::sync::{fence, single_core_fence, AtomicBool, AtomicUsize, Ordering, SlotTracker};
-use crate::wake::{Pend, Waiter, WakeMode};
+use crate::sync::{fence, AtomicBool, AtomicU8, AtomicUsize, Ordering, SlotTracker};
+use crate::wake::{Pend, Plan, Waiter, WakeMode};
 use crate::{AlreadySplit, Consumer, Producer};
 
 /// Keeps the producer's and the consumer's fields on separate cache lines, so that one side
@@ -45,7 +45,8 @@ pub(crate) struct CachePadded<T>(pub(crate) T);
 /// loads, two-thread throughput measured three times lower on x86 when the consumer was the
 /// slower side (`benches/intq_instructions.rs`, the cases with consumer work).
 pub(crate) struct ProducerSide {
-    /// Index of the next slot the producer writes, in `0 .. 2N`. Written only by the producer.
+    /// Index of the next slot the producer writes, modulo `2N` (see `index.rs`). Written only
+    /// by the producer.
     pub(crate) tail: AtomicUsize,
     /// Items rejected because the queue was full, wrapping. Written only by the producer.
     pub(crate) overruns: AtomicUsize,
@@ -57,7 +58,8 @@ pub(crate) struct ProducerSide {
 
 /// Fields written by the consumer.
 pub(crate) struct ConsumerSide {
-    /// Index of the next slot the consumer reads, in `0 .. 2N`. Written only by the consumer.
+    /// Index of the next slot the consumer reads, modulo `2N` (see `index.rs`). Written only
+    /// by the consumer.
     pub(crate) head: AtomicUsize,
     /// The producer's overrun total when the consumer last reset its count. Consumer only.
     pub(crate) overruns_seen: UnsafeCell<usize>,
@@ -186,7 +188,7 @@ impl<T, const N: usize> Queue<T, N> {
                     head: AtomicUsize::new(0),
                     overruns_seen: UnsafeCell::new(0),
                 }),
-                waiter: CachePadded(Waiter::new()),
+                waiter: CachePadded(Waiter::new(WakeMode::Level.plan(false))),
                 split_done: AtomicBool::new(false),
                 tracker: SlotTracker::new(),
                 slots: [const { UnsafeCell::new(MaybeUninit::uninit()) }; N],
@@ -209,6 +211,7 @@ impl<T, const N: usize> Queue<T, N> {
         #[must_use]
         pub fn with_wake_mode(mut self, mode: WakeMode) -> Self {
             self.producer.0.mode = mode;
+            self.waiter.0.plan = AtomicU8::new(mode.plan(self.producer.0.pend.is_some()));
             self
         }
     }
@@ -243,6 +246,7 @@ impl<T, const N: usize> Queue<T, N> {
         #[must_use]
         pub fn with_pend(mut self, pend: &'static dyn Pend) -> Self {
             self.producer.0.pend = Some(pend);
+            self.waiter.0.plan = AtomicU8::new(self.producer.0.mode.plan(true));
             self
         }
     }
@@ -351,44 +355,87 @@ impl<T, const N: usize> Queue<T, N> {
         UnsafeCell::raw_get(unsafe { self.slots.as_ptr().add(slot) })
     }
 
-    /// The producer's notification after publishing items `old_tail ..` (called once per push
-    /// or batch). Runs in the producer's (interrupt) context: no blocking, no allocation.
+    /// The producer's notification after publishing `count` items up to `new_tail` (called
+    /// once per push or batch). Runs in the producer's (interrupt) context: no blocking, no allocation.
+    ///
+    /// One byte tells what to do (see [`Plan`]): the wake mode's fixed bits and whether a
+    /// consumer is parked. When it is zero (no consumer parked in `Off`, `SingleCore` or
+    /// `Asymmetric` without a pend hook) the push is done after one load and one branch.
     #[inline(always)]
-    pub(crate) fn notify(&self, old_tail: usize) {
-        match self.producer.0.mode {
-            WakeMode::Off => {}
-            WakeMode::Level => {
-                // Orders the tail store before the `parked` load; pairs with the fence the
-                // consumer runs between setting `parked` and re-checking `tail` (Dekker): at
-                // least one side sees the other's store, so no wake-up is lost.
-                fence(Ordering::SeqCst);
-                self.wake_consumer();
-            }
-            WakeMode::SingleCore | WakeMode::Asymmetric(_) => {
-                // The same handshake with the barrier's cost on the consumer's side: on one CPU
-                // program order keeps the tail store before the `parked` load, and across CPUs
-                // the consumer's heavy barrier lands between two of our instructions. Either
-                // way only the compiler must keep the store before the load.
-                single_core_fence();
-                self.wake_consumer();
-            }
-            WakeMode::Edge => {
-                // Same Dekker pairing, here with the fence the consumer runs when it finds the
-                // queue empty: either it sees our tail, or we see its final head.
-                fence(Ordering::SeqCst);
-                if self.consumer.0.head.load(Ordering::Relaxed) == old_tail {
-                    self.wake_consumer();
-                }
-            }
+    pub(crate) fn notify(&self, count: usize) {
+        self.push_fence();
+        if self.waiter.0.plan.load(Ordering::Relaxed) != 0 {
+            self.notify_planned(count);
         }
     }
 
-    /// Wakes a parked consumer and pends the bottom half; after the handshake fence.
+    /// The producer's side of the fence-free handshakes (`SingleCore`, `Asymmetric`): only the
+    /// compiler must keep the tail store before the plan load. On one CPU program order does
+    /// the rest; across CPUs the consumer's heavy barrier lands between two of our
+    /// instructions (see [`WakeMode`]).
+    #[cfg(not(loom))]
     #[inline(always)]
-    fn wake_consumer(&self) {
-        self.waiter.0.wake_if_parked();
-        if let Some(pend) = self.producer.0.pend {
-            pend.pend();
+    fn push_fence(&self) {
+        core::sync::atomic::compiler_fence(Ordering::SeqCst);
+    }
+
+    /// Under loom, the `SeqCst` fence that stands for one CPU's program order (see
+    /// `sync::single_core_fence`), in exactly the modes that rely on it, so that the models
+    /// of `Level` and `Edge` check their own fence, not this one.
+    #[cfg(loom)]
+    fn push_fence(&self) {
+        if matches!(
+            self.producer.0.mode,
+            WakeMode::SingleCore | WakeMode::Asymmetric(_)
+        ) {
+            crate::sync::single_core_fence();
+        }
+    }
+
+    /// [`Queue::notify`] when the plan has work: a fence, a parked consumer, a pend hook.
+    ///
+    /// Loads the plan again rather than taking the value [`Queue::notify`] tested: that way
+    /// the test there compiles to a compare with memory (no register holds the value), and
+    /// this load is as recent as that one, so it is as good for the handshake.
+    #[inline(always)]
+    fn notify_planned(&self, count: usize) {
+        let mut plan = self.waiter.0.plan.load(Ordering::Relaxed);
+        if plan & Plan::FENCE != 0 {
+            // `Level` and `Edge`: orders the tail store before the plan load; pairs with the
+            // fence the consumer runs between raising `PARKED` and re-checking `tail`
+            // (Dekker): at least one side sees the other's store, so no wake-up is lost. Only
+            // the load after the fence counts; the fixed bits are in every value of `plan`.
+            fence(Ordering::SeqCst);
+            plan = self.waiter.0.plan.load(Ordering::Relaxed);
+        }
+        if plan & (Plan::PARKED | Plan::PEND | Plan::EDGE) != 0 {
+            self.wake_consumer(plan, count);
+        }
+    }
+
+    /// Wakes a parked consumer and pends the bottom half, as `plan` (loaded after the
+    /// handshake fence) says.
+    #[inline(always)]
+    fn wake_consumer(&self, plan: u8, count: usize) {
+        // `Edge`: notify only if the consumer's head is where our tail was before the push.
+        // The same Dekker pairing, with the fence the consumer runs when it finds the queue
+        // empty: either it sees our tail, or we see its final head. Our tail is read back
+        // (only we write it, so this is the value just stored): passing it in would keep the
+        // old tail in a register across every push, in every mode.
+        if plan & Plan::EDGE != 0 {
+            let head = self.consumer.0.head.load(Ordering::Relaxed);
+            let tail = self.producer.0.tail.load(Ordering::Relaxed);
+            if Ring::<N>::advance(head, count) != tail {
+                return;
+            }
+        }
+        if plan & Plan::PARKED != 0 {
+            self.waiter.0.wake_parked();
+        }
+        if plan & Plan::PEND != 0 {
+            if let Some(pend) = self.producer.0.pend {
+                pend.pend();
+            }
         }
     }
 
@@ -400,11 +447,21 @@ impl<T, const N: usize> Queue<T, N> {
     #[inline(always)]
     pub(crate) fn observe_tail(&self, head: usize) -> usize {
         let tail = self.producer.0.tail.load(Ordering::Acquire);
-        if tail == head && matches!(self.producer.0.mode, WakeMode::Edge) {
+        if tail == head {
+            return self.observe_tail_when_empty(head);
+        }
+        tail
+    }
+
+    /// [`Queue::observe_tail`] once `tail` was seen equal to `head`: looks again after the
+    /// fence in [`WakeMode::Edge`], returns `head` (empty) in the other modes.
+    #[cold]
+    fn observe_tail_when_empty(&self, head: usize) -> usize {
+        if matches!(self.producer.0.mode, WakeMode::Edge) {
             fence(Ordering::SeqCst);
             return self.producer.0.tail.load(Ordering::Acquire);
         }
-        tail
+        head
     }
 }
 
@@ -533,6 +590,59 @@ mod tests {
         let mut local: Queue<u8, 4> = Queue::new();
         local.split().0.try_push(9).unwrap();
         assert_eq!(local.split().1.try_pop(), Ok(9));
+    }
+
+    /// A queue whose indices have counted up to just below `usize::MAX` (as after that many
+    /// items): for a power-of-two `N` they run freely and wrap with the machine word.
+    fn near_the_wrap<T, const N: usize>(queue: &mut Queue<T, N>, before_wrap: usize) {
+        let start = 0usize.wrapping_sub(before_wrap);
+        queue.producer.0.tail.store(start, Ordering::Relaxed);
+        queue.consumer.0.head.store(start, Ordering::Relaxed);
+    }
+
+    #[test]
+    fn free_running_indices_wrap_past_usize_max() {
+        let mut queue: Queue<usize, 4> = Queue::new();
+        near_the_wrap(&mut queue, 3);
+        let (mut tx, mut rx) = queue.split();
+        let (mut pushed, mut popped) = (0, 0);
+        for _ in 0..6 {
+            while tx.try_push(pushed).is_ok() {
+                pushed += 1;
+            }
+            assert!(tx.is_full());
+            assert_eq!((tx.free_space(), rx.len()), (0, 4));
+            assert_eq!(rx.try_pop(), Ok(popped));
+            popped += 1;
+            assert_eq!(tx.push_slice(&[pushed]), 1);
+            pushed += 1;
+            let mut out = [0; 3];
+            assert_eq!(rx.pop_slice(&mut out), 3);
+            assert_eq!(out, [popped, popped + 1, popped + 2]);
+            popped += 3;
+            let chunk = rx.read_chunk(usize::MAX);
+            assert_eq!(chunk.len(), 1);
+            assert_eq!(chunk.into_iter().next(), Some(popped));
+            popped += 1;
+            assert!(rx.is_empty());
+            assert_eq!(tx.free_space(), 4);
+        }
+        assert_eq!(pushed, popped);
+        assert_eq!(pushed, 6 * 5);
+    }
+
+    #[test]
+    fn drop_releases_items_on_both_sides_of_the_word_wrap() {
+        let drops = Arc::new(StdAtomicUsize::new(0));
+        {
+            let mut queue: Queue<DropCounter, 4> = Queue::new();
+            near_the_wrap(&mut queue, 2);
+            let (mut tx, _rx) = queue.split();
+            for _ in 0..3 {
+                assert!(tx.try_push(DropCounter(drops.clone())).is_ok());
+            }
+        }
+        assert_eq!(drops.load(std::sync::atomic::Ordering::Relaxed), 3);
     }
 
     #[test]

@@ -10,9 +10,9 @@
 //! - the waker slot is a loom mutex instead of a critical section.
 
 #[cfg(not(loom))]
-pub(crate) use core::sync::atomic::{fence, AtomicBool, AtomicUsize};
+pub(crate) use core::sync::atomic::{fence, AtomicBool, AtomicU8, AtomicUsize};
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicUsize};
+pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicU8, AtomicUsize};
 
 pub(crate) use core::sync::atomic::Ordering;
 

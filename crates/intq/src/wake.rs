@@ -6,7 +6,7 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
-use crate::sync::{fence, single_core_fence, AtomicBool, Guarded, Ordering};
+use crate::sync::{fence, single_core_fence, AtomicU8, Guarded, Ordering};
 use crate::Consumer;
 
 /// When the producer notifies the consumer (wakes a parked `.await` and calls the
@@ -28,11 +28,14 @@ use crate::Consumer;
 ///
 /// | mode | notifies on | push-path cost | pitfall |
 /// |------|-------------|----------------|---------|
-/// | `Level` (default) | every push / batch | one `SeqCst` fence + one load | none: a consumer that stops early is notified again by the next push |
-/// | `SingleCore` | every push / batch | one load (the fence is a compiler fence) | producer and consumer must run on the same CPU; across CPUs a wake-up can be lost |
-/// | `Asymmetric` | every push / batch | one load (a compiler fence) | each time the consumer is about to sleep it runs the kernel's [`HeavyBarrier`], which must reach every CPU that may push |
-/// | `Edge` | a push onto an empty queue | one `SeqCst` fence + one load | a consumer that stops before the queue is empty is never notified again: the queue fills, overruns, and stays stuck |
-/// | `Off` | never | none | waiters poll (`.await` busy-polls, blocking waits spin or halt) |
+/// | `Level` (default) | every push / batch | one `SeqCst` fence + two one-byte loads | none: a consumer that stops early is notified again by the next push |
+/// | `SingleCore` | every push / batch | one one-byte load (the fence is a compiler fence) | producer and consumer must run on the same CPU; across CPUs a wake-up can be lost |
+/// | `Asymmetric` | every push / batch | one one-byte load (a compiler fence) | each time the consumer is about to sleep it runs the kernel's [`HeavyBarrier`], which must reach every CPU that may push |
+/// | `Edge` | a push onto an empty queue | one `SeqCst` fence + four loads | a consumer that stops before the queue is empty is never notified again: the queue fills, overruns, and stays stuck |
+/// | `Off` | never | one one-byte load (always zero: nothing to do) | waiters poll (`.await` busy-polls, blocking waits spin or halt) |
+///
+/// (The byte is the producer's plan: the mode's fixed work and the consumer's "parked" flag
+/// in one load; a pend hook adds its call to every notification.)
 ///
 /// `Level` is the default because it loses no wake-up whatever the consumer does and wherever
 /// it runs, like a level-triggered interrupt line that stays asserted, and needs nothing from
@@ -147,6 +150,18 @@ impl PartialEq for WakeMode {
 impl Eq for WakeMode {}
 
 impl WakeMode {
+    /// The fixed part of the producer's [`Plan`] for this mode, with or without a
+    /// [`Pend`] hook.
+    pub(crate) const fn plan(self, has_pend: bool) -> u8 {
+        let pend = if has_pend { Plan::PEND } else { 0 };
+        match self {
+            Self::Off => 0,
+            Self::SingleCore | Self::Asymmetric(_) => pend,
+            Self::Level => Plan::FENCE | pend,
+            Self::Edge => Plan::FENCE | Plan::EDGE | pend,
+        }
+    }
+
     /// The consumer's store-to-load barrier of the wake-up handshake, between raising `parked`
     /// and re-reading `tail` (see the type's docs): a full fence, a compiler fence when both
     /// sides share one CPU, or the kernel's heavy barrier.
@@ -238,63 +253,88 @@ impl Pend for PendFn {
     }
 }
 
-/// The consumer's parking spot for `.await`: a flag the producer checks on its push path, and
-/// the waker itself behind a critical section (no read-modify-write atomics needed).
+/// The bits of [`Waiter::plan`]: what the producer has to do after publishing.
+///
+/// One byte, so that a push loads one byte and takes one branch when the answer is "nothing",
+/// which is the usual case of [`WakeMode::Off`], [`WakeMode::SingleCore`] and
+/// [`WakeMode::Asymmetric`] without a [`Pend`] hook: no consumer parked.
+pub(crate) struct Plan;
+
+impl Plan {
+    /// A consumer is parked (raised and lowered only inside the waker's critical section).
+    pub(crate) const PARKED: u8 = 1;
+    /// Call the [`Pend`] hook (fixed at construction; never in [`WakeMode::Off`]).
+    pub(crate) const PEND: u8 = 2;
+    /// Run a `SeqCst` fence, then read the plan again ([`WakeMode::Level`], [`WakeMode::Edge`];
+    /// fixed at construction).
+    pub(crate) const FENCE: u8 = 4;
+    /// Notify only if the push found the queue empty ([`WakeMode::Edge`]; fixed).
+    pub(crate) const EDGE: u8 = 8;
+}
+
+/// The consumer's parking spot for `.await`: the producer's plan, which carries the "parked"
+/// flag it checks on its push path, and the waker itself behind a critical section (no
+/// read-modify-write atomics needed).
 pub(crate) struct Waiter {
-    /// Set (inside the critical section) by a consumer that is about to return `Pending`;
-    /// cleared by whoever takes the waker. Read without the lock by the producer.
-    parked: AtomicBool,
+    /// [`Plan`] bits: the fixed ones of the wake mode and hook, set when the queue is built
+    /// and kept by every later store, and [`Plan::PARKED`], set (inside the critical section)
+    /// by a consumer that is about to return `Pending` and cleared by whoever takes the waker.
+    /// Read without the lock by the producer.
+    pub(crate) plan: AtomicU8,
     waker: Guarded<Option<Waker>>,
 }
 
 impl Waiter {
     #[cfg(not(loom))]
-    pub(crate) const fn new() -> Self {
+    pub(crate) const fn new(plan: u8) -> Self {
         Self {
-            parked: AtomicBool::new(false),
+            plan: AtomicU8::new(plan),
             waker: Guarded::new(None),
         }
     }
 
     #[cfg(loom)]
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(plan: u8) -> Self {
         Self {
-            parked: AtomicBool::new(false),
+            plan: AtomicU8::new(plan),
             waker: Guarded::new(None),
         }
     }
 
-    /// Consumer: stores the waker and raises `parked`. The caller must then run the wake mode's
-    /// handshake fence and re-check the queue before returning `Pending`.
+    /// Consumer: stores the waker and raises [`Plan::PARKED`]. The caller must then run the
+    /// wake mode's handshake fence and re-check the queue before returning `Pending`.
     fn park(&self, waker: &Waker) {
         self.waker.with(|slot| {
             match slot {
                 Some(current) if current.will_wake(waker) => {}
                 _ => *slot = Some(waker.clone()),
             }
-            self.parked.store(true, Ordering::Relaxed);
+            self.set_parked(true);
         });
     }
 
-    /// Removes the waker and lowers `parked`; returns the waker for waking outside the lock.
+    /// Removes the waker and lowers [`Plan::PARKED`]; returns the waker for waking outside
+    /// the lock.
     fn unpark(&self) -> Option<Waker> {
         self.waker.with(|slot| {
-            self.parked.store(false, Ordering::Relaxed);
+            self.set_parked(false);
             slot.take()
         })
     }
 
-    /// Producer, after its handshake fence: wakes the consumer if it is parked.
-    #[inline(always)]
-    pub(crate) fn wake_if_parked(&self) {
-        if self.parked.load(Ordering::Relaxed) {
-            self.wake_parked();
-        }
+    /// Raises or lowers [`Plan::PARKED`], keeping the fixed bits. Only inside the waker's
+    /// critical section: every store to `plan` after construction happens there, so this
+    /// load sees the latest value and the load + store cannot lose another writer's update.
+    fn set_parked(&self, parked: bool) {
+        let plan = self.plan.load(Ordering::Relaxed) & !Plan::PARKED;
+        let parked = if parked { Plan::PARKED } else { 0 };
+        self.plan.store(plan | parked, Ordering::Relaxed);
     }
 
+    /// Producer, after its handshake fence, having seen [`Plan::PARKED`]: wakes the consumer.
     #[cold]
     #[inline(never)]
-    fn wake_parked(&self) {
+    pub(crate) fn wake_parked(&self) {
         if let Some(waker) = self.unpark() {
             waker.wake();
         }
@@ -526,5 +566,75 @@ impl<T, const N: usize> fmt::Debug for Pop<'_, '_, T, N> {
         f.debug_struct("Pop")
             .field("readable", &self.readable)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{HeavyBarrier, Plan, WakeMode};
+    use crate::{PendFn, Queue};
+    use core::task::Waker;
+
+    struct NoBarrier;
+
+    impl HeavyBarrier for NoBarrier {
+        fn heavy_barrier(&self) {}
+    }
+
+    static BARRIER: NoBarrier = NoBarrier;
+    static PEND: PendFn = PendFn(|| {});
+
+    /// Every mode with and without a pend hook (set before and after the mode), and the plan
+    /// bits each must start with.
+    fn every_queue() -> std::vec::Vec<(Queue<u8, 2>, u8)> {
+        let modes = [
+            (WakeMode::Off, 0, 0),
+            (WakeMode::SingleCore, 0, Plan::PEND),
+            (WakeMode::Asymmetric(&BARRIER), 0, Plan::PEND),
+            (WakeMode::Level, Plan::FENCE, Plan::FENCE | Plan::PEND),
+            (
+                WakeMode::Edge,
+                Plan::FENCE | Plan::EDGE,
+                Plan::FENCE | Plan::EDGE | Plan::PEND,
+            ),
+        ];
+        let mut queues = std::vec::Vec::new();
+        for (mode, plain, pended) in modes {
+            queues.push((Queue::new().with_wake_mode(mode), plain));
+            queues.push((Queue::new().with_wake_mode(mode).with_pend(&PEND), pended));
+            queues.push((Queue::new().with_pend(&PEND).with_wake_mode(mode), pended));
+        }
+        queues
+    }
+
+    fn plan_of(queue: &Queue<u8, 2>) -> u8 {
+        queue
+            .waiter
+            .0
+            .plan
+            .load(core::sync::atomic::Ordering::Relaxed)
+    }
+
+    #[test]
+    fn the_plan_starts_with_the_modes_fixed_bits_whatever_the_builder_order() {
+        assert_eq!(plan_of(&Queue::new()), Plan::FENCE);
+        for (queue, fixed) in every_queue() {
+            assert_eq!(plan_of(&queue), fixed, "{queue:?}");
+        }
+    }
+
+    #[test]
+    fn parking_and_unparking_keep_the_fixed_bits() {
+        for (queue, fixed) in every_queue() {
+            for _ in 0..2 {
+                queue.waiter.0.park(Waker::noop());
+                assert_eq!(plan_of(&queue), fixed | Plan::PARKED, "{queue:?}");
+                assert!(queue.waiter.0.unpark().is_some());
+                assert_eq!(plan_of(&queue), fixed, "{queue:?}");
+            }
+            queue.waiter.0.park(Waker::noop());
+            queue.waiter.0.wake_parked();
+            assert_eq!(plan_of(&queue), fixed, "{queue:?}");
+        }
     }
 }

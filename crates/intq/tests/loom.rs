@@ -300,6 +300,60 @@ impl Pend for CountPends {
     }
 }
 
+/// The producer's plan byte holds the pend hook's bit and the parked flag together: with a
+/// hook, a push takes the notification path on every push, and must still wake a parked
+/// consumer and pend exactly once.
+fn wakeup_with_pend(mode: WakeMode) {
+    model(move || {
+        let pends: &'static CountPends = Box::leak(Box::new(CountPends(AtomicUsize::new(0))));
+        let queue: &'static mut Queue<u8, 2> =
+            Box::leak(Box::new(Queue::new().with_wake_mode(mode).with_pend(pends)));
+        let (mut tx, mut rx) = queue.split();
+        let producer = thread::spawn(move || {
+            tx.try_push(7).unwrap();
+        });
+        assert_eq!(loom::future::block_on(rx.pop()), 7);
+        producer.join().unwrap();
+        assert_eq!(pends.0.load(Ordering::Acquire), 1);
+    });
+}
+
+#[test]
+fn no_lost_wakeup_single_core_with_pend() {
+    wakeup_with_pend(WakeMode::SingleCore);
+}
+
+#[test]
+fn no_lost_wakeup_level_with_pend() {
+    wakeup_with_pend(WakeMode::Level);
+}
+
+/// Two sleeps in a row: the producer's wake-up lowers the parked flag with a store that must
+/// keep the mode's fixed bits of the plan (the fence of `Level`), so the second sleep is
+/// handshaken like the first.
+fn two_wakeups(mode: WakeMode) {
+    model(move || {
+        let (mut tx, mut rx) = leaked::<u8, 2>(mode).split();
+        let producer = thread::spawn(move || {
+            tx.try_push(1).unwrap();
+            tx.try_push(2).unwrap();
+        });
+        assert_eq!(loom::future::block_on(rx.pop()), 1);
+        assert_eq!(loom::future::block_on(rx.pop()), 2);
+        producer.join().unwrap();
+    });
+}
+
+#[test]
+fn no_lost_wakeup_level_twice() {
+    two_wakeups(WakeMode::Level);
+}
+
+#[test]
+fn no_lost_wakeup_single_core_twice() {
+    two_wakeups(WakeMode::SingleCore);
+}
+
 #[test]
 fn edge_pend_is_not_lost_when_the_bottom_half_drains_to_empty() {
     // The bottom half drains until `try_pop` reports empty, concurrently with a push. Whatever

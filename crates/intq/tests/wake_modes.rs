@@ -109,6 +109,48 @@ fn edge_strands_items_after_a_partial_drain_and_level_does_not() {
     );
 }
 
+/// The pend hook and the fence are fixed parts of what a push does, kept when the consumer
+/// parks and when the producer's wake-up unparks it: after every wake-up each push still pends.
+#[test]
+fn pends_and_wake_ups_continue_after_each_wake_up() {
+    struct FenceBarrier;
+    impl HeavyBarrier for FenceBarrier {
+        fn heavy_barrier(&self) {
+            std::sync::atomic::fence(Ordering::SeqCst);
+        }
+    }
+    static BARRIER: FenceBarrier = FenceBarrier;
+    for mode in [
+        WakeMode::Level,
+        WakeMode::SingleCore,
+        WakeMode::Asymmetric(&BARRIER),
+    ] {
+        let pends: &'static CountPends = leak(CountPends::default());
+        let queue: &'static Queue<u32, 8> =
+            leak(Queue::new().with_pend(pends).with_wake_mode(mode));
+        let (mut tx, mut rx) = queue.split_static().unwrap();
+        let (state, waker) = ThreadWaker::for_this_thread();
+        let mut cx = Context::from_waker(&waker);
+        for round in 0..3 {
+            {
+                let mut pop = pin!(rx.pop());
+                assert!(pop.as_mut().poll(&mut cx).is_pending(), "{mode:?}");
+                tx.try_push(round).unwrap();
+                assert_eq!(state.wakes.load(Ordering::Relaxed), round as usize + 1);
+                assert_eq!(pop.as_mut().poll(&mut cx), Poll::Ready(round), "{mode:?}");
+            }
+            tx.push_slice(&[10, 11]);
+            assert_eq!(pends.count(), 2 * (round as usize + 1), "{mode:?}");
+            while rx.try_pop().is_ok() {}
+        }
+        assert_eq!(
+            state.wakes.load(Ordering::Relaxed),
+            3,
+            "no spurious wake-ups"
+        );
+    }
+}
+
 #[test]
 fn off_mode_never_notifies() {
     let pends: &'static CountPends = leak(CountPends::default());
