@@ -364,8 +364,9 @@ impl<T, const N: usize> Queue<T, N> {
     #[inline(always)]
     pub(crate) fn notify(&self, count: usize) {
         self.push_fence();
-        if self.waiter.0.plan.load(Ordering::Relaxed) != 0 {
-            self.notify_planned(count);
+        let plan = self.waiter.0.plan.load(Ordering::Relaxed);
+        if plan != 0 {
+            self.notify_planned(plan, count);
         }
     }
 
@@ -393,13 +394,8 @@ impl<T, const N: usize> Queue<T, N> {
     }
 
     /// [`Queue::notify`] when the plan has work: a fence, a parked consumer, a pend hook.
-    ///
-    /// Loads the plan again rather than taking the value [`Queue::notify`] tested: that way
-    /// the test there compiles to a compare with memory (no register holds the value), and
-    /// this load is as recent as that one, so it is as good for the handshake.
     #[inline(always)]
-    fn notify_planned(&self, count: usize) {
-        let mut plan = self.waiter.0.plan.load(Ordering::Relaxed);
+    fn notify_planned(&self, mut plan: u8, count: usize) {
         if plan & Plan::FENCE != 0 {
             // `Level` and `Edge`: orders the tail store before the plan load; pairs with the
             // fence the consumer runs between raising `PARKED` and re-checking `tail`
