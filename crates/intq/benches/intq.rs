@@ -6,9 +6,12 @@
 //! - `throughput_u8/*`, `throughput_u64/*`: two threads, one item at a time;
 //! - `batch_u8/*`: two threads, 256-item slices (queues with a slice API only).
 //!
-//! `cargo bench -p irqkit-intq --bench intq` (or `cargo xtask bench`). Threads are not pinned.
-//! Full and empty queues are waited on with the same spin-then-yield back-off for every queue,
-//! so that an oversubscribed machine does not turn the benchmark into a scheduler test.
+//! `cargo bench -p irqkit-intq --bench intq` (or `cargo xtask bench --criterion intq`). The
+//! two-thread cases pin the producer to CPU 1 and the consumer to CPU 0, keep the queues on the
+//! heap and each end in its own thread (the transfer `cargo xtask bench intq` repeats for its
+//! medians). Full and empty queues are waited on with the same spin-then-yield back-off for
+//! every queue, so that an oversubscribed machine does not turn the benchmark into a
+//! scheduler test.
 
 use std::hint::black_box;
 use std::thread;
@@ -20,13 +23,14 @@ use criterion::{
 use irqkit_intq::WakeMode;
 
 mod ends;
-use ends::{Backoff, Item, Rx, Tx};
+use ends::{
+    pin_to, threads_heapless, threads_intq, threads_rtrb, transfer, Backoff, Item, Rx, Tx, CAPACITY,
+};
 
 #[cfg(target_os = "linux")]
 #[path = "../tests/membarrier/mod.rs"]
 mod membarrier;
 
-const CAPACITY: usize = 1024;
 const BATCH_CAPACITY: usize = 4096;
 const BATCH: usize = 256;
 /// Items moved per criterion iteration in the two-thread benchmarks.
@@ -48,35 +52,6 @@ impl<T: Send> Rx<T> for Crossbeam<'_, T> {
     fn pop(&mut self) -> Option<T> {
         self.0.pop()
     }
-}
-
-/// Moves `items` sequence numbers from a producer thread to this thread; returns the time.
-fn transfer<T: Item>(tx: &mut impl Tx<T>, rx: &mut impl Rx<T>, items: u64) -> Duration {
-    let start = Instant::now();
-    thread::scope(|s| {
-        s.spawn(move || {
-            let mut backoff = Backoff(0);
-            for seq in 0..items {
-                let value = T::from_seq(seq);
-                while !tx.push(value) {
-                    backoff.snooze();
-                }
-            }
-        });
-        let mut backoff = Backoff(0);
-        let mut sum = 0u64;
-        for _ in 0..items {
-            loop {
-                if let Some(value) = rx.pop() {
-                    sum = sum.wrapping_add(value.to_u64());
-                    break;
-                }
-                backoff.snooze();
-            }
-        }
-        black_box(sum);
-    });
-    start.elapsed()
 }
 
 fn latency(c: &mut Criterion) {
@@ -139,39 +114,23 @@ fn throughput<T: Item>(c: &mut Criterion, name: &str) {
     group.sampling_mode(SamplingMode::Flat);
     group.sample_size(20);
 
+    let items = |iters: u64| iters * ITEMS_PER_ITER;
     group.bench_function("intq_level", |b| {
-        b.iter_custom(|iters| {
-            let mut queue: irqkit_intq::Queue<T, CAPACITY> = irqkit_intq::Queue::new();
-            let (mut tx, mut rx) = queue.split();
-            transfer(&mut tx, &mut rx, iters * ITEMS_PER_ITER)
-        });
+        b.iter_custom(|iters| threads_intq::<T, 0>(WakeMode::Level, items(iters)));
     });
     group.bench_function("intq_off", |b| {
-        b.iter_custom(|iters| {
-            let mut queue: irqkit_intq::Queue<T, CAPACITY> =
-                irqkit_intq::Queue::new().with_wake_mode(WakeMode::Off);
-            let (mut tx, mut rx) = queue.split();
-            transfer(&mut tx, &mut rx, iters * ITEMS_PER_ITER)
-        });
+        b.iter_custom(|iters| threads_intq::<T, 0>(WakeMode::Off, items(iters)));
     });
     group.bench_function("heapless", |b| {
-        b.iter_custom(|iters| {
-            let mut queue: heapless::spsc::Queue<T, CAPACITY> = heapless::spsc::Queue::new();
-            let (mut tx, mut rx) = queue.split();
-            transfer(&mut tx, &mut rx, iters * ITEMS_PER_ITER)
-        });
+        b.iter_custom(|iters| threads_heapless::<T, 0>(items(iters)));
     });
     group.bench_function("rtrb", |b| {
-        b.iter_custom(|iters| {
-            let (mut tx, mut rx) = rtrb::RingBuffer::<T>::new(CAPACITY);
-            transfer(&mut tx, &mut rx, iters * ITEMS_PER_ITER)
-        });
+        b.iter_custom(|iters| threads_rtrb::<T, 0>(items(iters)));
     });
     group.bench_function("crossbeam_array_queue", |b| {
         b.iter_custom(|iters| {
-            let queue = crossbeam_queue::ArrayQueue::<T>::new(CAPACITY);
-            let (mut tx, mut rx) = (Crossbeam(&queue), Crossbeam(&queue));
-            transfer(&mut tx, &mut rx, iters * ITEMS_PER_ITER)
+            let queue = Box::new(crossbeam_queue::ArrayQueue::<T>::new(CAPACITY));
+            transfer::<T, 0>(Crossbeam(&queue), Crossbeam(&queue), items(iters))
         });
     });
     group.finish();
@@ -194,6 +153,7 @@ fn transfer_batches(
     let start = Instant::now();
     thread::scope(|s| {
         s.spawn(move || {
+            pin_to(1);
             let mut batch = [0u8; BATCH];
             let mut backoff = Backoff(0);
             let mut sent = 0u64;
@@ -212,6 +172,7 @@ fn transfer_batches(
                 sent += len as u64;
             }
         });
+        pin_to(0);
         let mut buffer = [0u8; BATCH];
         let mut backoff = Backoff(0);
         let mut received = 0u64;
@@ -240,12 +201,12 @@ fn batch_u8(c: &mut Criterion) {
         let id = BenchmarkId::new("intq", format!("{mode:?}").to_lowercase());
         group.bench_function(id, |b| {
             b.iter_custom(|iters| {
-                let mut queue: irqkit_intq::Queue<u8, BATCH_CAPACITY> =
-                    irqkit_intq::Queue::new().with_wake_mode(mode);
+                let mut queue: Box<irqkit_intq::Queue<u8, BATCH_CAPACITY>> =
+                    Box::new(irqkit_intq::Queue::new().with_wake_mode(mode));
                 let (mut tx, mut rx) = queue.split();
                 transfer_batches(
-                    |items| tx.push_slice(items),
-                    |out| rx.pop_slice(out),
+                    move |items| tx.push_slice(items),
+                    move |out| rx.pop_slice(out),
                     iters * BATCH_ITEMS_PER_ITER,
                 )
             });
@@ -253,11 +214,12 @@ fn batch_u8(c: &mut Criterion) {
     }
     group.bench_function("intq/chunk", |b| {
         b.iter_custom(|iters| {
-            let mut queue: irqkit_intq::Queue<u8, BATCH_CAPACITY> = irqkit_intq::Queue::new();
+            let mut queue: Box<irqkit_intq::Queue<u8, BATCH_CAPACITY>> =
+                Box::new(irqkit_intq::Queue::new());
             let (mut tx, mut rx) = queue.split();
             transfer_batches(
-                |items| tx.write_chunk_uninit(items.len()).fill_from_slice(items),
-                |out| {
+                move |items| tx.write_chunk_uninit(items.len()).fill_from_slice(items),
+                move |out| {
                     // Zero-copy read: consume in place (here: fold), then commit.
                     let chunk = rx.read_chunk(out.len());
                     let (first, second) = chunk.as_slices();
@@ -276,8 +238,8 @@ fn batch_u8(c: &mut Criterion) {
         b.iter_custom(|iters| {
             let (mut tx, mut rx) = rtrb::RingBuffer::new(BATCH_CAPACITY);
             transfer_batches(
-                |items| tx.push_partial_slice(items).0.len(),
-                |out| rx.pop_partial_slice(out).0.len(),
+                move |items| tx.push_partial_slice(items).0.len(),
+                move |out| rx.pop_partial_slice(out).0.len(),
                 iters * BATCH_ITEMS_PER_ITER,
             )
         });

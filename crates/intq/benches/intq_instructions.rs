@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use irqkit_intq::WakeMode;
 
 mod ends;
-use ends::{Backoff, Item, Rx, Tx};
+use ends::{pin_to, threads_heapless, threads_intq, threads_rtrb, Item, Rx, Tx, CAPACITY};
 
 #[cfg(target_os = "linux")]
 #[path = "../tests/membarrier/mod.rs"]
@@ -40,7 +40,6 @@ mod membarrier;
 #[cfg(target_os = "linux")]
 const ASYMMETRIC: WakeMode = WakeMode::Asymmetric(&membarrier::MEMBARRIER);
 
-const CAPACITY: usize = 1024;
 const BATCH: usize = 256;
 
 /// `iterations` times: push one item, pop it. Never inlined, so every case runs the same loop.
@@ -221,111 +220,6 @@ const CASES: &[Case] = &[
         run: batch_rtrb,
     },
 ];
-
-/// Pins the calling thread to `cpu` (Linux); elsewhere, or if the CPU does not exist, does
-/// nothing and says so once.
-fn pin_to(cpu: usize) -> bool {
-    #[cfg(target_os = "linux")]
-    {
-        // SAFETY: `cpu_set_t` is plain data for which all-zero is the empty set; CPU_SET writes
-        // inside it (it checks `cpu` against the set size), and sched_setaffinity reads
-        // `size_of::<cpu_set_t>()` bytes of it. Pid 0 is the calling thread.
-        unsafe {
-            let mut set: libc::cpu_set_t = std::mem::zeroed();
-            libc::CPU_SET(cpu, &mut set);
-            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = cpu;
-        false
-    }
-}
-
-/// Moves `items` sequence numbers from a producer pinned to CPU 1 to a consumer pinned to
-/// CPU 0; checks the sum and returns the time.
-///
-/// Each thread owns its end on its own stack: an end left in the consumer's frame and reached
-/// through a reference would share a cache line with the consumer's locals, and the false
-/// sharing, different for every queue type's frame layout, would decide the result.
-///
-/// With `WORK > 0` the consumer does that many dependent multiply steps per item (about 4 ns
-/// per step here), as a consumer that acts on its items does: then the consumer is the slower
-/// side and the queue runs full, where with `WORK == 0` which side is slower, and so whether
-/// the queue runs full or empty, depends on the two loops' exact costs.
-fn transfer<T: Item, const WORK: u32>(tx: impl Tx<T>, mut rx: impl Rx<T>, items: u64) -> Duration {
-    let (start, ready) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
-    let (start, ready) = (&start, &ready);
-    let elapsed = thread::scope(|s| {
-        s.spawn(move || {
-            let mut tx = tx;
-            let pinned = pin_to(1);
-            ready.wait();
-            start.wait();
-            let mut backoff = Backoff(0);
-            for seq in 0..items {
-                let value = T::from_seq(seq);
-                while !tx.push(value) {
-                    backoff.snooze();
-                }
-            }
-            pinned
-        });
-        let pinned = pin_to(0);
-        ready.wait();
-        let begin = Instant::now();
-        start.wait();
-        let mut backoff = Backoff(0);
-        let mut sum = 0u64;
-        let mut mix = 0u64;
-        for _ in 0..items {
-            loop {
-                if let Some(value) = rx.pop() {
-                    sum = sum.wrapping_add(value.to_u64());
-                    for _ in 0..WORK {
-                        mix = (mix ^ value.to_u64())
-                            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-                            .rotate_left(7);
-                    }
-                    break;
-                }
-                backoff.snooze();
-            }
-        }
-        let elapsed = begin.elapsed();
-        black_box(mix);
-        let expected = (0..items).fold(0u64, |a, seq| a.wrapping_add(T::from_seq(seq).to_u64()));
-        assert_eq!(sum, expected, "items lost or reordered");
-        if !pinned {
-            eprintln!("note: could not pin the consumer to CPU 0");
-        }
-        elapsed
-    });
-    elapsed
-}
-
-// The two-thread queues live on the heap, as rtrb's buffer does (and as a kernel's `static`
-// queue lives apart from any stack): a queue in the consumer's stack frame shares cache lines
-// with that thread's locals at its ends.
-
-fn threads_intq<T: Item, const WORK: u32>(mode: WakeMode, items: u64) -> Duration {
-    let mut queue: Box<irqkit_intq::Queue<T, CAPACITY>> =
-        Box::new(irqkit_intq::Queue::new().with_wake_mode(mode));
-    let (tx, rx) = queue.split();
-    transfer::<T, WORK>(tx, rx, items)
-}
-
-fn threads_heapless<T: Item, const WORK: u32>(items: u64) -> Duration {
-    let mut queue: Box<heapless::spsc::Queue<T, CAPACITY>> = Box::new(heapless::spsc::Queue::new());
-    let (tx, rx) = queue.split();
-    transfer::<T, WORK>(tx, rx, items)
-}
-
-fn threads_rtrb<T: Item, const WORK: u32>(items: u64) -> Duration {
-    let (tx, rx) = rtrb::RingBuffer::<T>::new(CAPACITY);
-    transfer::<T, WORK>(tx, rx, items)
-}
 
 /// Consumer work per item in the "consumer works" cases (multiply steps).
 const CONSUMER_WORK: u32 = 4;
