@@ -10,6 +10,10 @@ use irqkit_ps2::layout::{AnyLayout, De, Fr, Layout, Us, UsIntl};
 use irqkit_ps2::{Decoder, Event, KeyCode, KeyEvent, KeyKind, ScancodeSet};
 use proptest::prelude::*;
 
+#[path = "invariants/decoder.rs"]
+#[allow(dead_code)] // the stream and round-trip checks run in decoder_invariants.rs
+mod invariants;
+
 const SETS: [ScancodeSet; 3] = [ScancodeSet::Set1, ScancodeSet::Set2, ScancodeSet::Set3];
 
 /// Keys with state behind them (modifiers, locks, dead keys on some layout, Compose
@@ -121,57 +125,6 @@ fn keyboard<L: Layout>(
         .with_compose_key(compose)
 }
 
-/// Feeds `bytes` through both decoder entry points; every byte must give the same events
-/// and leave the same state.
-fn check_decoder(set: ScancodeSet, bytes: &[u8]) -> Result<(), TestCaseError> {
-    let mut general = Decoder::new(set);
-    let mut fast = Decoder::new(set);
-    for (i, &byte) in bytes.iter().enumerate() {
-        let expected: Vec<Event> = general.feed(byte).collect();
-        let mut got = Vec::new();
-        fast.feed_with(byte, |event| got.push(event));
-        prop_assert_eq!(&got, &expected, "byte {} ({:#04x})", i, byte);
-        prop_assert_eq!(fast, general, "state after byte {} ({:#04x})", i, byte);
-    }
-    Ok(())
-}
-
-/// Feeds `bytes` through `Keyboard::feed` and through the two-stage path; every byte must give
-/// the same decoded keys, the same non-key events and the same decoder and keyboard state.
-fn check_keyboard<L: Layout + Copy + PartialEq + core::fmt::Debug>(
-    set: ScancodeSet,
-    start: Keyboard<L>,
-    bytes: &[u8],
-) -> Result<(), TestCaseError> {
-    let (mut general_decoder, mut general) = (Decoder::new(set), start);
-    let (mut fast_decoder, mut fast) = (Decoder::new(set), start);
-    for (i, &byte) in bytes.iter().enumerate() {
-        let mut expected_keys = Vec::new();
-        let mut expected_rest = Vec::new();
-        for event in general_decoder.feed(byte) {
-            expected_keys.extend(general.process_event(event));
-            if event.key().is_none() {
-                expected_rest.push(event);
-            }
-        }
-        let mut keys: Vec<DecodedKey> = Vec::new();
-        let rest: Vec<Event> = fast
-            .feed(&mut fast_decoder, byte, |k| keys.push(k))
-            .collect();
-        prop_assert_eq!(&keys, &expected_keys, "keys of byte {} ({:#04x})", i, byte);
-        prop_assert_eq!(
-            &rest,
-            &expected_rest,
-            "events of byte {} ({:#04x})",
-            i,
-            byte
-        );
-        prop_assert_eq!(fast_decoder, general_decoder, "decoder after byte {}", i);
-        prop_assert_eq!(fast, general, "keyboard after byte {}", i);
-    }
-    Ok(())
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
@@ -181,8 +134,8 @@ proptest! {
         garbage in prop::collection::vec(any::<u8>(), 0..64),
     ) {
         for set in SETS {
-            check_decoder(set, &bytes_of(set, &pieces))?;
-            check_decoder(set, &garbage)?;
+            invariants::check_decoder_entry_points(set, &bytes_of(set, &pieces));
+            invariants::check_decoder_entry_points(set, &garbage);
         }
     }
 
@@ -195,8 +148,8 @@ proptest! {
         for set in SETS {
             let bytes = bytes_of(set, &pieces);
             for layout in AnyLayout::ALL {
-                check_keyboard(set, keyboard(layout, options), &bytes)?;
-                check_keyboard(set, keyboard(layout, options), &garbage)?;
+                invariants::check_keyboard_entry_points(set, keyboard(layout, options), &bytes);
+                invariants::check_keyboard_entry_points(set, keyboard(layout, options), &garbage);
             }
         }
     }
@@ -209,12 +162,12 @@ proptest! {
         // The layouts as types of their own (inlined tables), not through AnyLayout.
         for set in SETS {
             let bytes = bytes_of(set, &pieces);
-            check_keyboard(set, keyboard(Us, options), &bytes)?;
-            check_keyboard(set, keyboard(UsIntl, options), &bytes)?;
-            check_keyboard(set, keyboard(De, options), &bytes)?;
-            check_keyboard(set, keyboard(Fr, options), &bytes)?;
-            check_keyboard(set, keyboard(NoTable(Fr), options), &bytes)?;
-            check_keyboard(set, keyboard(&De, options), &bytes)?;
+            invariants::check_keyboard_entry_points(set, keyboard(Us, options), &bytes);
+            invariants::check_keyboard_entry_points(set, keyboard(UsIntl, options), &bytes);
+            invariants::check_keyboard_entry_points(set, keyboard(De, options), &bytes);
+            invariants::check_keyboard_entry_points(set, keyboard(Fr, options), &bytes);
+            invariants::check_keyboard_entry_points(set, keyboard(NoTable(Fr), options), &bytes);
+            invariants::check_keyboard_entry_points(set, keyboard(&De, options), &bytes);
         }
     }
 }

@@ -218,26 +218,17 @@ pub fn check_garbage_then_key(set: ScancodeSet, garbage: &[u8], key: KeyCode, ma
 }
 
 /// The closure entry points agree with the iterator API on `data`, byte by byte:
-/// `Decoder::feed_with` gives the events `Decoder::feed` gives, and `Keyboard::feed` gives the
-/// decoded keys of `Decoder::feed` then `Keyboard::process_event`, returns the events that are
-/// not key events, and leaves decoder and keyboard in the same state, for every built-in
-/// layout. The first byte of `data` also picks the keyboard's options: locks (bits 0-2),
-/// Ctrl+Alt as AltGr (bit 3), the Compose key (bits 4-5).
+/// `Decoder::feed_with` gives the events `Decoder::feed` gives ([`check_decoder_entry_points`])
+/// and, for every built-in layout, `Keyboard::feed` gives what `Decoder::feed` then
+/// `Keyboard::process_event` give ([`check_keyboard_entry_points`]). The first byte of `data`
+/// also picks the keyboard's options: locks (bits 0-2), Ctrl+Alt as AltGr (bit 3), the
+/// Compose key (bits 4-5).
 #[allow(dead_code)] // not every includer of this file runs every check
 pub fn check_entry_points_agree(set: ScancodeSet, data: &[u8]) {
     use irqkit_ps2::keyboard::{Keyboard, Locks};
     use irqkit_ps2::layout::AnyLayout;
 
-    let mut general = Decoder::new(set);
-    let mut fast = Decoder::new(set);
-    for &byte in data {
-        let expected: Vec<Event> = general.feed(byte).collect();
-        let mut got = Vec::new();
-        fast.feed_with(byte, |event| got.push(event));
-        assert_eq!(got, expected, "{set}: feed_with, byte {byte:#04x}");
-        assert_eq!(fast, general, "{set}: decoder state after {byte:#04x}");
-    }
-
+    check_decoder_entry_points(set, data);
     let options = data.first().copied().unwrap_or(0);
     let compose = [
         None,
@@ -249,31 +240,57 @@ pub fn check_entry_points_agree(set: ScancodeSet, data: &[u8]) {
         let start = Keyboard::with_locks(layout, Locks::from_bits_truncate(options & 7))
             .ctrl_alt_is_altgr(options & 8 != 0)
             .with_compose_key(compose);
-        let (mut general_decoder, mut general) = (Decoder::new(set), start);
-        let (mut fast_decoder, mut fast) = (Decoder::new(set), start);
-        for &byte in data {
-            let mut expected_keys = Vec::new();
-            let mut expected_rest = Vec::new();
-            for event in general_decoder.feed(byte) {
-                expected_keys.extend(general.process_event(event));
-                if event.key().is_none() {
-                    expected_rest.push(event);
-                }
+        check_keyboard_entry_points(set, start, data);
+    }
+}
+
+/// `Decoder::feed_with` gives, byte by byte, the events `Decoder::feed` gives on `data`, and
+/// leaves the same decoder state.
+pub fn check_decoder_entry_points(set: ScancodeSet, data: &[u8]) {
+    let mut general = Decoder::new(set);
+    let mut fast = Decoder::new(set);
+    for (i, &byte) in data.iter().enumerate() {
+        let expected: Vec<Event> = general.feed(byte).collect();
+        let mut got = Vec::new();
+        fast.feed_with(byte, |event| got.push(event));
+        assert_eq!(got, expected, "{set}: feed_with, byte {i} ({byte:#04x})");
+        assert_eq!(
+            fast, general,
+            "{set}: decoder state after byte {i} ({byte:#04x})"
+        );
+    }
+}
+
+/// `Keyboard::feed`, starting from `start`, gives byte by byte the decoded keys of
+/// `Decoder::feed` then `Keyboard::process_event` on `data`, returns the events that are not
+/// key events, and leaves decoder and keyboard in the same state.
+pub fn check_keyboard_entry_points<L>(
+    set: ScancodeSet,
+    start: irqkit_ps2::keyboard::Keyboard<L>,
+    data: &[u8],
+) where
+    L: irqkit_ps2::layout::Layout + Copy + PartialEq + core::fmt::Debug,
+{
+    let layout = *start.layout();
+    let (mut general_decoder, mut general) = (Decoder::new(set), start);
+    let (mut fast_decoder, mut fast) = (Decoder::new(set), start);
+    for (i, &byte) in data.iter().enumerate() {
+        let mut expected_keys = Vec::new();
+        let mut expected_rest = Vec::new();
+        for event in general_decoder.feed(byte) {
+            expected_keys.extend(general.process_event(event));
+            if event.key().is_none() {
+                expected_rest.push(event);
             }
-            let mut keys = Vec::new();
-            let rest: Vec<Event> = fast
-                .feed(&mut fast_decoder, byte, |k| keys.push(k))
-                .collect();
-            assert_eq!(keys, expected_keys, "{set} {layout:?}: keys of {byte:#04x}");
-            assert_eq!(
-                rest, expected_rest,
-                "{set} {layout:?}: events of {byte:#04x}"
-            );
-            assert_eq!(fast_decoder, general_decoder, "{set} {layout:?}: decoder");
-            assert_eq!(
-                fast, general,
-                "{set} {layout:?}: keyboard after {byte:#04x}"
-            );
         }
+        let mut keys = Vec::new();
+        let rest: Vec<Event> = fast
+            .feed(&mut fast_decoder, byte, |k| keys.push(k))
+            .collect();
+        let at = format!("{set} {layout:?}, byte {i} ({byte:#04x})");
+        assert_eq!(keys, expected_keys, "{at}: keys");
+        assert_eq!(rest, expected_rest, "{at}: events");
+        assert_eq!(fast_decoder, general_decoder, "{at}: decoder");
+        assert_eq!(fast, general, "{at}: keyboard");
     }
 }
