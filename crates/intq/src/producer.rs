@@ -56,9 +56,6 @@ use crate::{Overrun, PushError, Queue, WriteChunkUninit};
 /// ```
 pub struct Producer<'a, T, const N: usize> {
     queue: &'a Queue<T, N>,
-    /// The producer's own index: the value of the queue's `tail`, which only this handle
-    /// writes. Kept here so that a push reads nothing from the line the consumer polls.
-    tail: usize,
     /// The producer's last view of the consumer's `head`, kept as the index at which that view
     /// says the queue is full (`head + N`), so that a push compares it with `tail` directly.
     /// The real `head` is at least as far, so the free space it shows is never more than the
@@ -72,7 +69,6 @@ impl<'a, T, const N: usize> Producer<'a, T, N> {
     pub(crate) fn new(queue: &'a Queue<T, N>) -> Self {
         Self {
             queue,
-            tail: queue.producer.0.tail.load(Ordering::Relaxed),
             full_at: Ring::<N>::advance(queue.consumer.0.head.load(Ordering::Acquire), N),
         }
     }
@@ -89,11 +85,19 @@ impl<'a, T, const N: usize> Producer<'a, T, N> {
         N
     }
 
+    /// The producer's own index, read back from the queue: only this handle writes it, so the
+    /// load sees its last store. Not copied into the handle: on one CPU, a push that reads the
+    /// index it stored last time is faster than one that stores it twice (handle and queue).
+    #[inline(always)]
+    fn tail(&self) -> usize {
+        self.queue.producer.0.tail.load(Ordering::Relaxed)
+    }
+
     /// Returns `(tail, free)`: the producer's index and the number of free slots, refreshing the
     /// cached head only if the cache shows fewer than `wanted` free slots.
     #[inline(always)]
     pub(crate) fn reserve(&mut self, wanted: usize) -> (usize, usize) {
-        let tail = self.tail;
+        let tail = self.tail();
         let free = Ring::<N>::distance(tail, self.full_at);
         if free >= wanted {
             return (tail, free);
@@ -119,7 +123,6 @@ impl<'a, T, const N: usize> Producer<'a, T, N> {
     /// Publishes the `count` items written up to `new_tail` and notifies the consumer.
     #[inline(always)]
     fn publish_up_to(&mut self, new_tail: usize, count: usize) {
-        self.tail = new_tail;
         self.queue
             .producer
             .0
@@ -150,7 +153,7 @@ impl<'a, T, const N: usize> Producer<'a, T, N> {
     /// ```
     #[inline]
     pub fn try_push(&mut self, value: T) -> Result<(), PushError<T>> {
-        let tail = self.tail;
+        let tail = self.tail();
         // `reserve(1)`, spelled out: one compare while the cache shows room.
         if tail == self.full_at && tail == self.refresh_full_at() {
             return Err(PushError::Full(value));
@@ -231,7 +234,7 @@ impl<'a, T, const N: usize> Producer<'a, T, N> {
     #[must_use]
     pub fn free_space(&self) -> usize {
         let head = self.queue.consumer.0.head.load(Ordering::Acquire);
-        N - Ring::<N>::distance(head, self.tail)
+        N - Ring::<N>::distance(head, self.tail())
     }
 
     /// Whether the queue is full right now.

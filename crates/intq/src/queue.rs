@@ -411,7 +411,11 @@ impl<T, const N: usize> Queue<T, N> {
 
     /// Wakes a parked consumer and pends the bottom half, as `plan` (loaded after the
     /// handshake fence) says.
-    #[inline(always)]
+    ///
+    /// Out of line: it calls the waker and the pend hook, so inlined it would make every
+    /// push save and restore registers for calls that a push without a waiting consumer or
+    /// hook never makes.
+    #[inline(never)]
     fn wake_consumer(&self, plan: u8, count: usize) {
         // `Edge`: notify only if the consumer's head is where our tail was before the push.
         // The same Dekker pairing, with the fence the consumer runs when it finds the queue
