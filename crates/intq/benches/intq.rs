@@ -58,10 +58,16 @@ fn latency(c: &mut Criterion) {
     let mut group = c.benchmark_group("latency");
     group.throughput(Throughput::Elements(1));
 
-    fn push_pop(tx: &mut impl Tx<u64>, rx: &mut impl Rx<u64>) -> Option<u64> {
+    // Inlined into every case's loop alike, as in the instruction-count binary: left to
+    // itself the compiler inlined some queues' push + pop and called others' out of line, so
+    // the cases differed by a call. Returns the item, not the `Option`: `black_box` of an
+    // `Option<u64>` is two 8-byte stores read back as one 16-byte load, a store-forwarding
+    // stall that cost every case about 4 ns and hid the queues' own differences.
+    #[inline(always)]
+    fn push_pop(tx: &mut impl Tx<u64>, rx: &mut impl Rx<u64>) -> u64 {
         let pushed = tx.push(black_box(42));
         debug_assert!(pushed);
-        rx.pop()
+        rx.pop().unwrap_or(u64::MAX)
     }
 
     group.bench_function("intq_level", |b| {
