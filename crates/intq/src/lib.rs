@@ -96,9 +96,10 @@
 //! the producer; both count modulo `2N` (for a power-of-two `N`, freely, wrapping with the
 //! machine word) so that a full queue differs from an empty one.
 //!
-//! - A side keeps its own index in its handle (nobody else writes it) and never loads from its
-//!   own cache line, which the other side polls; it only stores there (one exception, off the
-//!   common path: in [`WakeMode::Edge`] the producer reads back the tail it just stored).
+//! - Nobody else writes a side's own index. The consumer keeps its `head` in its handle and
+//!   never loads from its own cache line, which the producer polls; it only stores there. The
+//!   producer reads its `tail` back from the queue (the value it last stored), which on one
+//!   CPU costs less than storing the index twice and measured no loss across two.
 //! - A side keeps a cached copy of the other side's index and loads the real one, with
 //!   `Acquire`, only when the cache says full (producer) or empty (consumer). The `Acquire` pairs
 //!   with the other side's `Release` store, so the producer's write of a slot happens before

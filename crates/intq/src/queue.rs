@@ -40,10 +40,12 @@ pub(crate) struct CachePadded<T>(pub(crate) T);
 
 /// Fields written by the producer (and read by the consumer only when its cache runs dry).
 ///
-/// Each handle keeps its own index and its view of the other side's in itself, so a side only
-/// stores to its own line, which the other side polls, and never loads from it: with those
-/// loads, two-thread throughput measured three times lower on x86 when the consumer was the
-/// slower side (`benches/intq_instructions.rs`, the cases with consumer work).
+/// Each handle keeps its view of the other side's index in itself. The consumer also keeps its
+/// own index, so it only stores to its line, which the producer polls, and never loads from
+/// it: with the consumer's and the producer's index both read back from the queue, two-thread
+/// throughput measured 0.7-0.9x on x86 (`benches/intq_instructions.rs`). The producer alone
+/// reading its `tail` back measured no loss across two CPUs and makes a push cheaper on one,
+/// where storing the index twice (handle and queue) cost more than loading it.
 pub(crate) struct ProducerSide {
     /// Index of the next slot the producer writes, modulo `2N` (see `index.rs`). Written only
     /// by the producer.
