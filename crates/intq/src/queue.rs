@@ -43,7 +43,8 @@ pub(crate) struct CachePadded<T>(pub(crate) T);
 /// Each handle keeps its view of the other side's index in itself. The consumer also keeps its
 /// own index, so it only stores to its line, which the producer polls, and never loads from
 /// it: with the consumer's and the producer's index both read back from the queue, two-thread
-/// throughput measured 0.7-0.9x on x86 (`benches/intq_instructions.rs`). The producer alone
+/// throughput measured 0.7-0.9x on x86 in three of the four cases of
+/// `benches/intq_instructions.rs` (bare u64 items rose). The producer alone
 /// reading its `tail` back measured no loss across two CPUs and makes a push cheaper on one,
 /// where storing the index twice (handle and queue) cost more than loading it.
 pub(crate) struct ProducerSide {
