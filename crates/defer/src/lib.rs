@@ -11,7 +11,7 @@
 //! | urgent bottom halves first | [`Work::with_priority`]`(`[`Priority::Urgent`]`)` |
 //! | the kernel main loop | [`Executor::run`] with a [`Budget`], [`Executor::wait_for_work`], [`Executor::run_forever`] |
 //! | the leanest loop (no time budget, no report) | [`Executor::claim`] once, then [`Runner::run_items`] |
-//! | async tasks | `static T: TaskSlot<N> = TaskSlot::new(&EXEC)`, [`TaskSlot::spawn`] |
+//! | async tasks | `static T: TaskSlot<N> = TaskSlot::new(&EXEC)`, [`TaskSlot::spawn`]; the first 32 (normal priority) get a wake lane: a wake is one atomic OR |
 //! | stopping a task | [`TaskSlot::abort`], or [`TaskSlot::abort_task`] with the [`TaskId`] from `spawn` |
 //! | delayed work | [`Executor::tick`] from the timer IRQ, [`Work::schedule_after`], [`sleep`] |
 //! | the state a bottom half owns between runs, lent out without masking interrupts | `static S: State<T> = State::new()`, [`State::with`] |
@@ -26,7 +26,13 @@
 //!   one more run. An item never runs concurrently with itself.
 //! * [`Work::disable`] / [`Work::enable`] nest; a disabled item stays pending and runs after the
 //!   last `enable`. [`Work::cancel`] takes back a pending run and reports whether there was one.
-//! * FIFO within a priority; [`Priority::Urgent`] items run before [`Priority::Normal`] ones.
+//! * [`Priority::Urgent`] items run before [`Priority::Normal`] ones, FIFO. Normal work runs in
+//!   rounds: a round starts when the previous one is over and takes everything scheduled so
+//!   far, first the queued items in scheduling order (FIFO), then the tasks with a wake lane
+//!   in lane order (the order their slots were first spawned in). Nothing waits longer than
+//!   the round in progress; a task woken during its own poll is polled again in the next
+//!   round. A lane task's pending flag is cleared when its round starts, so a wake between
+//!   that and its poll costs one extra poll (which futures allow).
 //! * [`Executor::run`] stops after a budget of items and optionally of time (the softirq
 //!   budget), and reports what ran and whether work remains, so a storm cannot starve the
 //!   caller.

@@ -7,9 +7,11 @@
 //! no macros. The executor reaches that function through the slot's fixed-layout [`Header`]
 //! with one indirect call, as an executor whose tasks are typed would.
 //!
-//! The task's [`Waker`] is a pointer to the slot's work item: waking schedules the item, so an
-//! interrupt that wakes a future costs one [`Work::schedule`](crate::Work::schedule), and
-//! wakes coalesce like schedules do.
+//! The task's [`Waker`] is a pointer to the slot's work item. The first 32 normal-priority
+//! slots spawned on an executor get a wake lane there, for good: waking such a task sets one
+//! bit (one atomic OR), and the runner takes all woken lanes in one swap. Other slots are
+//! scheduled like bottom halves ([`Work::schedule`](crate::Work::schedule)). Either way wakes
+//! coalesce, and a wake during a poll means one more poll.
 //!
 //! # Slot lifecycle
 //!
@@ -36,7 +38,7 @@ use core::pin::Pin;
 use core::ptr;
 use core::task::{Context, RawWaker, RawWakerVTable, Waker};
 
-use crate::executor::Executor;
+use crate::executor::{Executor, NO_LANE};
 use crate::loom_const::const_unless_loom;
 use crate::sync::{AtomicU32, Ordering};
 use crate::work::{Handler, Priority, Work, WorkRef};
@@ -274,6 +276,9 @@ impl<const N: usize> TaskSlot<N> {
     /// Moves `future` into the slot and schedules its first poll. Returns the new task's
     /// [`TaskId`].
     ///
+    /// The first spawn of a normal-priority slot gives it one of the executor's 32 wake lanes
+    /// if one is free; the slot keeps it for all its tasks.
+    ///
     /// The future must fit: `size_of::<F>() <= N` and `align_of::<F>() <= 16`, checked when
     /// the call is compiled. A future too large is a build error that gives both sizes:
     /// "future too large for its TaskSlot: the future takes 97 bytes, the slot holds 64
@@ -339,6 +344,16 @@ impl<const N: usize> TaskSlot<N> {
         unsafe {
             self.storage.get().cast::<F>().write(future);
             *self.header.run.get() = run_future::<F, N>;
+        }
+        let work = &self.header.work;
+        if work.lane.load(Ordering::Relaxed) == NO_LANE {
+            // The first spawn of this slot: take a wake lane if one is free (the slot keeps
+            // it). Holding CLAIMED, this call is the only one that can set the lane. Release:
+            // a waker that sees the lane sees the lane table name this slot.
+            work.lane.store(
+                work.executor.lanes.assign(self.work_ref()),
+                Ordering::Release,
+            );
         }
         self.header
             .lifecycle

@@ -21,9 +21,9 @@
 use core::fmt;
 use core::ptr::NonNull;
 
-use crate::executor::Executor;
+use crate::executor::{Executor, NO_LANE};
 use crate::loom_const::const_unless_loom;
-use crate::sync::{AtomicPtr, AtomicU32, Ordering};
+use crate::sync::{AtomicPtr, AtomicU32, AtomicU8, Ordering};
 use crate::timer::TimerLink;
 
 pub(crate) const PENDING: u32 = 1 << 0;
@@ -109,6 +109,9 @@ pub struct Work {
     pub(crate) executor: &'static Executor,
     pub(crate) handler: Handler,
     pub(crate) priority: Priority,
+    /// The item's wake lane on its executor, or `NO_LANE`: set once, by the first spawn of
+    /// the task slot the item heads (bottom halves never get one).
+    pub(crate) lane: AtomicU8,
     /// Completed runs; written by the executor only.
     pub(crate) runs: AtomicU32,
     /// Executor clock when the item last became pending (when the executor has a clock).
@@ -146,6 +149,7 @@ impl Work {
                 executor,
                 handler,
                 priority: Priority::Normal,
+                lane: AtomicU8::new(NO_LANE),
                 runs: AtomicU32::new(0),
                 queued_at: AtomicU32::new(0),
                 timer: TimerLink::new(),
@@ -179,7 +183,8 @@ impl Work {
     /// A disabled item becomes pending but is not run before [`enable`](Self::enable) brings its
     /// disable depth back to zero.
     pub fn schedule(&'static self) -> bool {
-        WorkRef::new(self).schedule()
+        // A `&Work` is never a task slot's (slots do not hand theirs out): no lane to look at.
+        WorkRef::new(self).queue()
     }
 
     /// Takes back a pending run (and an armed delay, see [`schedule_after`](Self::schedule_after)).
@@ -230,7 +235,11 @@ impl Work {
 
     /// Whether the item is scheduled and has not started its run yet.
     pub fn is_pending(&self) -> bool {
-        self.state.load(Ordering::Acquire) & PENDING != 0
+        if self.state.load(Ordering::Acquire) & PENDING != 0 {
+            return true;
+        }
+        let lane = self.lane.load(Ordering::Relaxed);
+        lane != NO_LANE && self.executor.lanes.is_woken(lane)
     }
 
     /// Whether the handler is running right now.
@@ -369,12 +378,29 @@ impl WorkRef {
         unsafe { self.0.as_ref() }
     }
 
-    /// The fast path of a schedule: an idle item (no flag, not disabled) on an executor
-    /// without clock becomes pending and queued in one compare-exchange from 0. Everything
-    /// else (coalescing, a disabled or still-queued item, the latency stamp) takes
-    /// [`schedule_slow`](Self::schedule_slow) with the word the compare-exchange read.
+    /// A schedule: of a task slot with a wake lane, a wake of the lane; of anything else,
+    /// [`queue`](Self::queue).
     #[inline]
     pub(crate) fn schedule(self) -> bool {
+        // Acquire pairs with the release in `spawn`'s store of the lane: a wake that takes the
+        // lane happens after the lane table names the slot, and so does the round that takes
+        // its bit (a plain load on x86).
+        let lane = self.work().lane.load(Ordering::Acquire);
+        if lane != NO_LANE {
+            return self.work().executor.wake_lane(self, lane);
+        }
+        self.queue()
+    }
+
+    /// The schedule of an item without a lane (every bottom half: [`Work::schedule`] goes
+    /// straight here).
+    ///
+    /// The fast path: an idle item (no flag, not disabled) on an executor without clock
+    /// becomes pending and queued in one compare-exchange from 0. Everything else
+    /// (coalescing, a disabled or still-queued item, the latency stamp) takes
+    /// [`schedule_slow`](Self::schedule_slow) with the word the compare-exchange read.
+    #[inline]
+    pub(crate) fn queue(self) -> bool {
         let work = self.work();
         let executor = work.executor;
         let state = if executor.clock.is_none() {

@@ -562,3 +562,96 @@ fn abort_reaches_exactly_the_task_it_found() {
         assert!(!SLOT.is_occupied());
     });
 }
+
+/// Wake lanes: data written before a task's wake (a loom cell, so an unordered access is a
+/// reported race) is read by the poll it leads to, while the runner takes rounds on another
+/// thread; each wake that returned `true` is one poll.
+#[test]
+fn lane_wake_publishes_data_to_the_poll() {
+    struct Data(UnsafeCell<u32>);
+    // SAFETY: the model checks exactly that accesses are ordered by wake/poll.
+    unsafe impl Sync for Data {}
+    loom::lazy_static! {
+        static ref EXEC: Executor = Executor::new();
+        static ref DATA: Data = Data(UnsafeCell::new(0));
+        static ref SLOT: TaskSlot<64> = TaskSlot::new(&EXEC);
+        static ref POLLS: AtomicUsize = AtomicUsize::new(0);
+    }
+    model(|| {
+        touch(&[&*EXEC as &dyn Sync, &*DATA, &*SLOT, &*POLLS]);
+        SLOT.spawn(std::future::poll_fn(|_cx| {
+            // The first poll is the spawn's: it reads nothing.
+            if POLLS.fetch_add(1, Ordering::Relaxed) > 0 {
+                // SAFETY: loom reports the read if it races with the write.
+                assert_eq!(DATA.0.with(|v| unsafe { *v }), 7);
+            }
+            Poll::<()>::Pending
+        }))
+        .unwrap();
+        assert_eq!(drain_lean(&EXEC), 1);
+        let runner = thread::spawn(|| drain_lean(&EXEC));
+        // SAFETY: loom reports the write if it races with the poll's read.
+        DATA.0.with_mut(|v| unsafe { *v = 7 });
+        assert!(SLOT.wake());
+        let mut polls = runner.join().unwrap();
+        polls += drain_lean(&EXEC);
+        assert_eq!(polls, 1);
+        assert_eq!(POLLS.load(Ordering::Relaxed), 2);
+        assert!(!SLOT.is_scheduled());
+    });
+}
+
+/// Two interrupts wake the same lane while the runner takes rounds: the wakes that returned
+/// `true` are exactly the polls, and at least one wake is.
+#[test]
+fn concurrent_lane_wakes_coalesce_without_loss() {
+    loom::lazy_static! {
+        static ref EXEC: Executor = Executor::new();
+        static ref SLOT: TaskSlot<64> = TaskSlot::new(&EXEC);
+    }
+    model(|| {
+        touch(&[&*EXEC as &dyn Sync, &*SLOT]);
+        SLOT.spawn(std::future::pending()).unwrap();
+        assert_eq!(drain_lean(&EXEC), 1);
+        let first = thread::spawn(|| u32::from(SLOT.wake()));
+        let second = thread::spawn(|| u32::from(SLOT.wake()));
+        let mut polls = drain_lean(&EXEC);
+        let newly = first.join().unwrap() + second.join().unwrap();
+        polls += drain_lean(&EXEC);
+        assert!(newly >= 1);
+        assert_eq!(polls, newly);
+        assert_eq!(EXEC.stats().coalesced, 2 - newly);
+    });
+}
+
+/// A waker made before the slot's first spawn races that spawn (which gives the slot its
+/// lane) and the runner: the wake takes the queue or the lane, whichever it sees, and the
+/// runner may find the lane's bit before the slot is published. The task is polled at least
+/// once (its spawn's poll), at most once more, and never touched out of order.
+#[test]
+fn wake_before_the_first_spawn_vs_spawn_vs_run_items() {
+    loom::lazy_static! {
+        static ref EXEC: Executor = Executor::new();
+        static ref SLOT: TaskSlot<64> = TaskSlot::new(&EXEC);
+        static ref POLLS: AtomicUsize = AtomicUsize::new(0);
+    }
+    model(|| {
+        touch(&[&*EXEC as &dyn Sync, &*SLOT, &*POLLS]);
+        let waker = SLOT.waker();
+        let spawner = thread::spawn(|| {
+            SLOT.spawn(std::future::poll_fn(|_cx| {
+                POLLS.fetch_add(1, Ordering::Relaxed);
+                Poll::<()>::Pending
+            }))
+            .unwrap();
+        });
+        let runner = thread::spawn(|| drain_lean(&EXEC));
+        waker.wake_by_ref();
+        spawner.join().unwrap();
+        runner.join().unwrap();
+        drain_lean(&EXEC);
+        let polls = POLLS.load(Ordering::Relaxed);
+        assert!((1..=2).contains(&polls), "{polls} polls");
+        assert!(!EXEC.has_work() && SLOT.is_occupied());
+    });
+}

@@ -331,7 +331,9 @@ fn run_items_with_a_handler_that_panics_ends_its_run_and_keeps_its_reschedule() 
 fn run_items_with_a_future_whose_poll_panics_drops_it_and_frees_the_slot() {
     static EXEC: Executor = Executor::new();
     static SLOT: TaskSlot<64> = TaskSlot::new(&EXEC);
-    static OTHER: Work = Work::new(&EXEC, || {});
+    // A second task, spawned after SLOT: it has the next lane, so in a round it is polled
+    // after SLOT.
+    static OTHER: TaskSlot<64> = TaskSlot::new(&EXEC);
     static COUNTS: Counts = Counts::new();
 
     SLOT.spawn(Scripted::new(
@@ -340,10 +342,11 @@ fn run_items_with_a_future_whose_poll_panics_drops_it_and_frees_the_slot() {
         false,
     ))
     .unwrap();
-    assert_eq!(run_items_catching(&EXEC), Ok(1));
+    OTHER.spawn(core::future::pending()).unwrap();
+    assert_eq!(run_items_catching(&EXEC), Ok(2));
     assert_eq!(COUNTS.get(), (1, 0));
+    OTHER.wake();
     SLOT.wake();
-    OTHER.schedule();
     assert!(
         run_items_catching(&EXEC).is_err(),
         "the poll's panic unwinds out of run_items"
@@ -352,8 +355,8 @@ fn run_items_with_a_future_whose_poll_panics_drops_it_and_frees_the_slot() {
     assert!(!SLOT.is_occupied(), "a panicked task leaves the slot empty");
     assert_eq!(SLOT.polls(), 2);
     assert!(
-        OTHER.is_pending(),
-        "the item behind the task is still queued"
+        OTHER.is_scheduled(),
+        "the task behind it in the round is still to be polled"
     );
 
     SLOT.wake();
@@ -363,6 +366,7 @@ fn run_items_with_a_future_whose_poll_panics_drops_it_and_frees_the_slot() {
         "OTHER, and the stale wake-up, which polls nothing"
     );
     assert_eq!(COUNTS.get(), (2, 1), "never polled again");
+    assert_eq!(OTHER.polls(), 2);
 
     static AGAIN: Counts = Counts::new();
     SLOT.spawn(Scripted::new(&AGAIN, |_| Step::Ready, false))

@@ -366,6 +366,232 @@ fn task_wakes_coalesce_and_there_is_no_poll_after_completion() {
     assert_eq!(SLOT.polls(), 3);
 }
 
+// ---------------------------------------------------------------- wake lanes
+
+/// A task that records each poll under its name and never finishes; `then` runs inside the
+/// poll (what an interrupt or another task could do at that moment).
+struct Polled {
+    name: &'static str,
+    trace: fn(String),
+    then: fn(),
+}
+
+impl Future for Polled {
+    type Output = ();
+    fn poll(self: std::pin::Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        (self.trace)(format!("poll {}", self.name));
+        (self.then)();
+        Poll::Pending
+    }
+}
+
+#[test]
+fn lane_wakes_pend_once_coalesce_and_count() {
+    recorder!();
+    static EXEC: Executor = Executor::new().with_pender(pend);
+    static SLOT: TaskSlot<64> = TaskSlot::new(&EXEC);
+    fn trace(s: String) {
+        t(s)
+    }
+
+    SLOT.spawn(Polled {
+        name: "t",
+        trace,
+        then: || {},
+    })
+    .unwrap();
+    assert!(SLOT.is_scheduled());
+    assert_eq!(take(), ["pend"]);
+    EXEC.run_until_idle().unwrap();
+    assert!(!SLOT.is_scheduled());
+    assert_eq!(take(), ["poll t"]);
+
+    assert!(SLOT.wake(), "newly woken");
+    assert!(!SLOT.wake(), "coalesced");
+    SLOT.waker().wake_by_ref();
+    assert_eq!(take(), ["pend"], "one pend: the lanes were idle once");
+    assert!(EXEC.has_work());
+    let report = EXEC.run(Budget::items(8)).unwrap();
+    assert_eq!((report.ran, report.more_work), (1, false));
+    assert_eq!(take(), ["poll t"]);
+    let stats = EXEC.stats();
+    assert_eq!((stats.runs, stats.coalesced, stats.scheduled), (2, 2, 2));
+    assert_eq!(SLOT.polls(), 2);
+}
+
+#[test]
+fn lane_wake_to_poll_latency_is_measured() {
+    static NOW: AtomicU32 = AtomicU32::new(5);
+    fn clock() -> u32 {
+        NOW.load(Ordering::Relaxed)
+    }
+    static EXEC: Executor = Executor::new().with_clock(clock);
+    static SLOT: TaskSlot<64> = TaskSlot::new(&EXEC);
+
+    SLOT.spawn(core::future::pending()).unwrap(); // at 5
+    NOW.store(9, Ordering::Relaxed);
+    EXEC.run_until_idle().unwrap();
+    assert_eq!(EXEC.reset_max_latency(), 4);
+    SLOT.wake(); // at 9
+    NOW.store(20, Ordering::Relaxed);
+    SLOT.wake(); // coalesced: the stamp stays 9
+    NOW.store(30, Ordering::Relaxed);
+    EXEC.run_until_idle().unwrap();
+    assert_eq!(EXEC.stats().max_latency, 21);
+}
+
+#[test]
+fn a_round_runs_queued_items_then_lanes_in_lane_order() {
+    recorder!();
+    static EXEC: Executor = Executor::new();
+    static A: TaskSlot<64> = TaskSlot::new(&EXEC);
+    static B: TaskSlot<64> = TaskSlot::new(&EXEC);
+    static BH: Work = Work::new(&EXEC, || t("run bh"));
+    fn trace(s: String) {
+        t(s)
+    }
+
+    A.spawn(Polled {
+        name: "a",
+        trace,
+        then: || {
+            // Woken again during its own poll: polled again, in the next round.
+            A.wake();
+        },
+    })
+    .unwrap();
+    B.spawn(Polled {
+        name: "b",
+        trace,
+        then: || {
+            BH.schedule();
+        },
+    })
+    .unwrap();
+    assert_eq!(EXEC.run(Budget::items(2)).unwrap().ran, 2);
+    assert_eq!(take(), ["poll a", "poll b"]);
+
+    // The next round: the bottom half B queued, then A (woken by itself); B is not woken.
+    assert_eq!(EXEC.claim().unwrap().run_items(3), 3);
+    assert_eq!(take(), ["run bh", "poll a", "poll a"]);
+
+    // Wake order does not matter inside a round: lanes are polled by number.
+    A.abort();
+    B.wake();
+    BH.schedule();
+    EXEC.run_until_idle().unwrap();
+    assert_eq!(take(), ["run bh", "poll b", "run bh"]);
+    assert!(!A.is_occupied() && !EXEC.has_work());
+}
+
+#[test]
+fn a_task_that_keeps_waking_itself_starves_nobody() {
+    recorder!();
+    static EXEC: Executor = Executor::new();
+    static BUSY: TaskSlot<64> = TaskSlot::new(&EXEC);
+    static OTHER: TaskSlot<64> = TaskSlot::new(&EXEC);
+    static BH: Work = Work::new(&EXEC, || t("run bh"));
+    fn trace(s: String) {
+        t(s)
+    }
+
+    BUSY.spawn(Polled {
+        name: "busy",
+        trace,
+        then: || {
+            BUSY.wake();
+        },
+    })
+    .unwrap();
+    OTHER
+        .spawn(Polled {
+            name: "other",
+            trace,
+            then: || {},
+        })
+        .unwrap();
+    EXEC.claim().unwrap().run_items(2);
+    assert_eq!(take(), ["poll busy", "poll other"]);
+    OTHER.wake();
+    BH.schedule();
+    // Every round polls `busy` once more; everything else scheduled before a round runs in it.
+    assert_eq!(EXEC.claim().unwrap().run_items(5), 5);
+    assert_eq!(
+        take(),
+        [
+            "run bh",
+            "poll busy",
+            "poll other",
+            "poll busy",
+            "poll busy"
+        ]
+    );
+    BUSY.abort();
+    EXEC.run_until_idle().unwrap();
+}
+
+#[test]
+fn a_task_in_the_round_is_scheduled_until_its_poll_starts() {
+    static EXEC: Executor = Executor::new();
+    static FIRST: TaskSlot<64> = TaskSlot::new(&EXEC);
+    static SECOND: TaskSlot<64> = TaskSlot::new(&EXEC);
+    static SEEN: Mutex<Vec<(bool, bool)>> = Mutex::new(Vec::new());
+
+    FIRST
+        .spawn(core::future::poll_fn(|_| {
+            SEEN.lock()
+                .unwrap()
+                .push((FIRST.is_scheduled(), SECOND.is_scheduled()));
+            Poll::<()>::Pending
+        }))
+        .unwrap();
+    SECOND.spawn(core::future::pending()).unwrap();
+    EXEC.run_until_idle().unwrap();
+    SECOND.wake();
+    FIRST.wake();
+    EXEC.run_until_idle().unwrap();
+    // In FIRST's polls: FIRST itself is running, not scheduled; SECOND (same round, next
+    // lane) is scheduled.
+    assert_eq!(*SEEN.lock().unwrap(), [(false, true), (false, true)]);
+    assert!(!FIRST.is_scheduled() && !SECOND.is_scheduled());
+}
+
+#[test]
+fn task_slots_beyond_the_lanes_and_urgent_slots_go_through_the_queues() {
+    recorder!();
+    static EXEC: Executor = Executor::new();
+    static SLOTS: [TaskSlot<64>; 34] = [const { TaskSlot::new(&EXEC) }; 34];
+    static URGENT: TaskSlot<64> = TaskSlot::new(&EXEC).with_priority(Priority::Urgent);
+
+    fn task(i: usize) -> impl Future<Output = ()> {
+        core::future::poll_fn(move |_| {
+            t(format!("poll {i}"));
+            Poll::Pending
+        })
+    }
+    for (i, slot) in SLOTS.iter().enumerate() {
+        slot.spawn(task(i)).unwrap();
+    }
+    URGENT.spawn(task(99)).unwrap();
+    EXEC.run_until_idle().unwrap();
+    let first: Vec<String> = take();
+    // The urgent task first; then the round: slots 32 and 33 (no lane left: queued, in
+    // scheduling order), then the 32 lanes by number.
+    let mut expected = vec!["poll 99".to_string(), "poll 32".into(), "poll 33".into()];
+    expected.extend((0..32).map(|i| format!("poll {i}")));
+    assert_eq!(first, expected);
+
+    for slot in SLOTS.iter().rev() {
+        slot.wake();
+    }
+    URGENT.wake();
+    EXEC.run_until_idle().unwrap();
+    let mut expected = vec!["poll 99".to_string(), "poll 33".into(), "poll 32".into()];
+    expected.extend((0..32).map(|i| format!("poll {i}")));
+    assert_eq!(take(), expected);
+    assert_eq!(EXEC.stats().runs, 70);
+}
+
 #[test]
 fn spawning_into_an_occupied_slot_hands_the_future_back() {
     recorder!();

@@ -1,4 +1,5 @@
-//! The executor: queues of work items per priority, a budgeted `run`, and the idle path.
+//! The executor: queues of work items per priority, wake lanes for tasks, a budgeted `run`, and
+//! the idle path.
 //!
 //! Each priority has two queues:
 //!
@@ -6,18 +7,24 @@
 //! * `ready`: a list owned by the running executor, refilled from `incoming` only when empty and
 //!   reversed on the way, so items run in the order they were scheduled (FIFO).
 //!
+//! Normal-priority task slots also have wake lanes (see `lanes`): a word of bits that the
+//! runner takes as a whole, a round, when it refills `ready`, and polls after it.
+//!
 //! Before every item the urgent queues are looked at first, so an urgent bottom half scheduled
 //! during a storm of ordinary work waits for at most the run in progress.
 
 mod budget;
+mod lanes;
 mod runner;
 mod stats;
 
 pub use budget::{Budget, RunError, RunReport, Stop};
+pub(crate) use lanes::NO_LANE;
 pub use runner::Runner;
 pub(crate) use stats::Counters;
 pub use stats::Stats;
 
+use lanes::Lanes;
 use runner::Finish;
 
 use core::convert::Infallible;
@@ -40,6 +47,15 @@ pub type Clock = fn() -> u32;
 /// Called when work is queued on an idle queue: "please call `run` soon" (set a flag, trigger a
 /// software interrupt, record a trace). Runs in the scheduler's context, maybe an interrupt.
 pub type Pender = fn();
+
+/// An item the runner popped.
+#[derive(Clone, Copy)]
+enum Next {
+    /// From the queues: `take` decides whether it runs.
+    Queued(WorkRef),
+    /// A task slot from a round of woken lanes: it runs.
+    Lane(WorkRef),
+}
 
 /// A run queue for [`Work`](crate::Work) items and [`TaskSlot`](crate::TaskSlot) tasks.
 ///
@@ -76,6 +92,8 @@ pub type Pender = fn();
 pub struct Executor {
     incoming: [AtomicPtr<crate::Work>; Priority::COUNT],
     ready: [AtomicPtr<crate::Work>; Priority::COUNT],
+    /// The wake lanes of the first task slots spawned here.
+    pub(crate) lanes: Lanes,
     /// Claimed by the one [`Runner`]: runs never overlap.
     running: AtomicBool,
     /// The item whose handler is running (null: none); written by the runner only.
@@ -116,6 +134,7 @@ impl Executor {
                     AtomicPtr::new(ptr::null_mut()),
                 ],
                 ready: [AtomicPtr::new(ptr::null_mut()), AtomicPtr::new(ptr::null_mut())],
+                lanes: Lanes::new(),
                 running: AtomicBool::new(false),
                 current: AtomicPtr::new(ptr::null_mut()),
                 clock: None,
@@ -174,58 +193,125 @@ impl Executor {
         }
     }
 
-    /// The next queued item of `priority`, in scheduling order. Only the run-lock holder calls.
+    /// The next urgent item, in scheduling order. Only the run-lock holder calls.
+    ///
     /// Inlined, like `pop_any`, so that `Runner::run_items` checks empty queues in place.
     #[inline(always)]
-    fn pop(&self, priority: usize) -> Option<WorkRef> {
-        let ready = &self.ready[priority];
-        let incoming = &self.incoming[priority];
-        let head = ready.load(Ordering::Relaxed);
+    fn pop_urgent(&self) -> Option<WorkRef> {
+        let priority = Priority::Urgent.index();
+        let head = self.ready[priority].load(Ordering::Relaxed);
         // Both queues empty, in one test (only addresses are compared).
-        if head.addr() | incoming.load(Ordering::Relaxed).addr() == 0 {
+        if head.addr() | self.incoming[priority].load(Ordering::Relaxed).addr() == 0 {
             return None;
         }
-        if let Some(ptr) = NonNull::new(head) {
-            // SAFETY: only `push` stores non-null pointers in the queues, and it stores
-            // `WorkRef::as_ptr` values; `pop` moves them from `incoming` to `ready` unchanged.
-            let item = unsafe { WorkRef::from_ptr(ptr) };
-            // Read the link before `take` gives up QUEUED: after that a scheduler may relink it.
-            ready.store(item.work().next.load(Ordering::Relaxed), Ordering::Relaxed);
-            return Some(item);
+        match NonNull::new(head) {
+            Some(head) => Some(self.pop_ready(priority, head)),
+            None => Some(self.take_incoming(priority)),
         }
+    }
+
+    /// The next normal item or task. Only the run-lock holder calls.
+    ///
+    /// The runner works in rounds. A round starts when the previous one is over and takes
+    /// everything queued or woken so far: first the queued items, in scheduling order (the
+    /// `ready` list), then the woken lanes, in lane order. Nothing scheduled waits for more
+    /// than the round in progress.
+    #[inline(always)]
+    fn pop_normal(&self) -> Option<Next> {
+        let priority = Priority::Normal.index();
+        loop {
+            // The round in progress: its queued items, then its lanes.
+            let head = self.ready[priority].load(Ordering::Relaxed);
+            let mut round = self.lanes.round();
+            if head.addr() | round as usize == 0 {
+                // The round is over: start the next one with everything queued or woken so
+                // far. Only addresses and bits are compared: one test.
+                let top = self.incoming[priority].load(Ordering::Relaxed);
+                let woken = self.lanes.woken();
+                if top.addr() | woken as usize == 0 {
+                    return None;
+                }
+                if woken != 0 {
+                    round = self.lanes.start_round();
+                }
+                if !top.is_null() {
+                    return Some(Next::Queued(self.take_incoming(priority)));
+                }
+            } else if let Some(head) = NonNull::new(head) {
+                return Some(Next::Queued(self.pop_ready(priority, head)));
+            }
+            // Here `round` is not empty (the swap read at least the bits seen before: only
+            // the runner clears them).
+            if let Some(item) = self.lanes.take(round) {
+                return Some(Next::Lane(item));
+            }
+            // A lane without slot (see `Lanes::take`): nothing to run.
+        }
+    }
+
+    /// Unlinks `head`, the head of the ready list of `priority`.
+    #[inline(always)]
+    fn pop_ready(&self, priority: usize, head: NonNull<crate::Work>) -> WorkRef {
+        // SAFETY: only `push` stores non-null pointers in the queues, and it stores
+        // `WorkRef::as_ptr` values; `take_incoming` moves them from `incoming` to `ready`
+        // unchanged.
+        let item = unsafe { WorkRef::from_ptr(head) };
+        // Read the link before `take` gives up QUEUED: after that a scheduler may relink it.
+        self.ready[priority].store(item.work().next.load(Ordering::Relaxed), Ordering::Relaxed);
+        item
+    }
+
+    /// Takes the whole `incoming` stack of `priority` (non-empty; `ready` is empty): returns
+    /// its oldest item and leaves the others in `ready`, oldest first.
+    #[inline(always)]
+    fn take_incoming(&self, priority: usize) -> WorkRef {
         // Acquire pairs with the pushes' release: links and published data are visible.
-        let top = incoming.swap(ptr::null_mut(), Ordering::Acquire);
+        let top = self.incoming[priority].swap(ptr::null_mut(), Ordering::Acquire);
         debug_assert!(
             !top.is_null(),
             "the runner's swap found the stack it saw empty"
         );
-        // SAFETY: `ready` is empty, so `incoming` was non-null above, and only this function
-        // (called by the run-lock holder alone) takes from it; pushes only add. The swap reads
-        // the newest value, pushed after the non-null one we saw or that one itself.
+        // SAFETY: the caller saw `incoming` non-null, and only the run-lock holder takes from
+        // it; pushes only add. The swap reads the newest value, pushed after the non-null one
+        // we saw or that one itself.
         let top = unsafe { NonNull::new_unchecked(top) };
         // The stack is newest-first. Its last (oldest) item runs now; the others are reversed
         // into the (empty) ready list, so items run in scheduling order. Every link is read
         // here, before `take` gives up QUEUED.
-        // SAFETY: a pointer `push` stored (see the ready-list case).
+        // SAFETY: a pointer `push` stored (see `pop_ready`).
         let mut item = unsafe { WorkRef::from_ptr(top) };
         let mut list = ptr::null_mut();
         while let Some(next) = NonNull::new(item.work().next.load(Ordering::Relaxed)) {
             item.work().next.store(list, Ordering::Relaxed);
             list = item.as_ptr();
-            // SAFETY: a link `push` stored, to an item it pushed (see the ready-list case).
+            // SAFETY: a link `push` stored, to an item it pushed (see `pop_ready`).
             item = unsafe { WorkRef::from_ptr(next) };
         }
         if !list.is_null() {
-            ready.store(list, Ordering::Relaxed);
+            self.ready[priority].store(list, Ordering::Relaxed);
         }
-        Some(item)
+        item
     }
 
     #[inline(always)]
-    fn pop_any(&self) -> Option<WorkRef> {
-        match self.pop(Priority::Urgent.index()) {
-            Some(item) => Some(item),
-            None => self.pop(Priority::Normal.index()),
+    fn pop_any(&self) -> Option<Next> {
+        match self.pop_urgent() {
+            Some(item) => Some(Next::Queued(item)),
+            None => self.pop_normal(),
+        }
+    }
+
+    /// Takes a popped item for a run: `Some` when its handler is to run, `None` when the entry
+    /// is consumed without a run (a cancelled or disabled item).
+    #[inline(always)]
+    fn take(next: Next) -> Option<WorkRef> {
+        match next {
+            Next::Queued(item) => match item.take() {
+                Taken::Run => Some(item),
+                Taken::Cancelled | Taken::Parked => None,
+            },
+            // The round's swap cleared its bit: nothing else to take.
+            Next::Lane(item) => Some(item),
         }
     }
 
@@ -239,14 +325,17 @@ impl Executor {
                 queued | queue.load(Ordering::Acquire).addr()
             })
             != 0
+            || self.lanes.has_work()
     }
 
     /// Runs queued items until the queues are empty or `budget` is spent: claims the
     /// executor, runs, and releases it. A kernel loop can [`claim`](Self::claim) once instead
     /// and save the claim per call.
     ///
-    /// Items run in priority order, FIFO within a priority. An item's pending flag is cleared
-    /// just before its handler is called. When a time budget is set, at least one item runs
+    /// Items run in priority order: urgent ones first, FIFO; normal ones in rounds, each the
+    /// queued items in scheduling order and then the woken lane tasks in lane order (see the
+    /// crate docs). An item's pending flag is cleared just before its handler is called (a
+    /// lane task's when its round starts). When a time budget is set, at least one item runs
     /// per call, so every call makes progress. The report's [`stop`](RunReport::stop) is
     /// [`Stop::Idle`] whenever no work is left, even if the budget ran out on the last item.
     ///
@@ -330,19 +419,16 @@ impl Executor {
                     break;
                 }
             }
-            let Some(item) = self.pop_any() else {
+            let Some(next) = self.pop_any() else {
                 report.stop = Stop::Idle;
                 break;
             };
-            match item.take() {
-                Taken::Run => {
-                    self.run_one(item);
-                    report.ran += 1;
-                }
-                Taken::Cancelled | Taken::Parked => {
-                    self.count_skipped();
-                    report.skipped += 1;
-                }
+            if let Some(item) = Self::take(next) {
+                self.run_one(item);
+                report.ran += 1;
+            } else {
+                self.count_skipped();
+                report.skipped += 1;
             }
         }
         report.more_work = self.has_work();

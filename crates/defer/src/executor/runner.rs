@@ -5,7 +5,7 @@ use core::ptr;
 
 use super::{Budget, Executor, RunError, RunReport};
 use crate::sync::Ordering;
-use crate::work::{Taken, WorkRef};
+use crate::work::WorkRef;
 
 /// The claimed executor ([`Executor::claim`]): the one place items are run from.
 ///
@@ -17,11 +17,11 @@ pub struct Runner<'a> {
 }
 
 impl Runner<'_> {
-    /// The lean entry point: runs queued items, in priority order and FIFO within a priority,
-    /// until the queues are empty or `max_items` handlers have run; returns how many ran.
+    /// The lean entry point: runs queued items and woken tasks, in the order [`run`](Self::run)
+    /// does, until nothing is left or `max_items` handlers have run; returns how many ran.
     ///
     /// Each item is handled as [`run`](Self::run) handles it: coalescing, cancel, disable,
-    /// priorities (urgent items first, looked for before every item), FIFO within a priority,
+    /// priorities (urgent items first, looked for before every item), rounds and their order,
     /// [`Work::is_running`](crate::Work::is_running), [`Work::runs`](crate::Work::runs), the
     /// counters of [`Executor::stats`] and the latency maximum behave alike, and so does an
     /// unwinding handler or future. What it leaves out is what only `run` needs: there is no
@@ -55,15 +55,14 @@ impl Runner<'_> {
         let executor = self.executor;
         let mut ran = 0;
         while ran < max_items {
-            let Some(item) = executor.pop_any() else {
+            let Some(next) = executor.pop_any() else {
                 break;
             };
-            match item.take() {
-                Taken::Run => {
-                    executor.run_one(item);
-                    ran += 1;
-                }
-                Taken::Cancelled | Taken::Parked => executor.count_skipped(),
+            if let Some(item) = Executor::take(next) {
+                executor.run_one(item);
+                ran += 1;
+            } else {
+                executor.count_skipped();
             }
         }
         ran
