@@ -195,6 +195,8 @@ impl Executor {
         newly
     }
 
+    /// Counts a coalesced wake, out of line: the counter's read-modify-write stays off the
+    /// wake's fast path.
     #[cold]
     #[inline(never)]
     fn count_coalesced(&self) {

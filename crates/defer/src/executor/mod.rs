@@ -92,7 +92,7 @@ enum Next {
 pub struct Executor {
     incoming: [AtomicPtr<crate::Work>; Priority::COUNT],
     ready: [AtomicPtr<crate::Work>; Priority::COUNT],
-    /// The wake lanes of the first task slots spawned here.
+    /// The wake lanes of the first normal-priority task slots spawned here.
     pub(crate) lanes: Lanes,
     /// Claimed by the one [`Runner`]: runs never overlap.
     running: AtomicBool,
