@@ -8,8 +8,9 @@
 //! * a deterministic interrupt injector: an "interrupt" (a burst of schedules and cancels) is
 //!   fired at every step of a program in turn, where a step is each point at which the executor
 //!   reads its clock: inside `schedule` (or a lane wake) between reading the state and
-//!   publishing it, and inside `run` between taking an item and calling its handler. The model has the same points, so
-//!   for every preemption point the traces and counts must match exactly.
+//!   publishing it, and inside `run` between taking an item and calling its handler. The
+//!   model has the same points, so for every preemption point the traces and counts must
+//!   match exactly.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeSet, VecDeque};
