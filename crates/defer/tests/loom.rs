@@ -78,11 +78,15 @@ fn drain_lean(executor: &Executor) -> u32 {
     panic!("executor stayed busy: {executor:?}");
 }
 
+/// Data written before a schedule or wake and read by the run or poll it leads to: a loom
+/// cell, so an access not ordered by the executor is a reported race.
+struct Data(UnsafeCell<u32>);
+
+// SAFETY: the models check exactly that accesses are ordered by schedule/run or wake/poll.
+unsafe impl Sync for Data {}
+
 #[test]
 fn schedule_publishes_data_to_the_run() {
-    struct Data(UnsafeCell<u32>);
-    // SAFETY: the model checks exactly that accesses are ordered by schedule/run.
-    unsafe impl Sync for Data {}
     loom::lazy_static! {
         static ref EXEC: Executor = Executor::new();
         static ref DATA: Data = Data(UnsafeCell::new(0));
@@ -256,9 +260,6 @@ fn task_wake_vs_poll() {
 
 #[test]
 fn run_items_publishes_data_and_loses_no_schedule() {
-    struct Data(UnsafeCell<u32>);
-    // SAFETY: the model checks exactly that accesses are ordered by schedule/run.
-    unsafe impl Sync for Data {}
     loom::lazy_static! {
         static ref EXEC: Executor = Executor::new();
         static ref DATA: Data = Data(UnsafeCell::new(0));
@@ -568,9 +569,6 @@ fn abort_reaches_exactly_the_task_it_found() {
 /// thread; each wake that returned `true` is one poll.
 #[test]
 fn lane_wake_publishes_data_to_the_poll() {
-    struct Data(UnsafeCell<u32>);
-    // SAFETY: the model checks exactly that accesses are ordered by wake/poll.
-    unsafe impl Sync for Data {}
     loom::lazy_static! {
         static ref EXEC: Executor = Executor::new();
         static ref DATA: Data = Data(UnsafeCell::new(0));
